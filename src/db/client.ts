@@ -1,0 +1,84 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import type { SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import type { Config } from '../config/load.ts';
+import * as schema from './schema/index.ts';
+import { APP_ROLE_NAME } from './schema/tenancy.ts';
+
+export type Schema = typeof schema;
+/** One type for both drivers: every repository is written once against it. */
+export type AppDb = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction handle, as passed to `db.transaction(fn)`. */
+export type AppTx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
+
+export interface Database {
+  kind: 'pglite' | 'postgres';
+  db: AppDb;
+  /** Runs `fn` with a handle connected as the migrating (session) user, outside the application role. */
+  withOwnerConnection<T>(fn: (ownerDb: AppDb) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** PostgreSQL pool size (ignored by PGlite, which has one connection). */
+  poolSize?: number;
+}
+
+export async function openDatabase(target: Config['database'], options: OpenOptions = {}): Promise<Database> {
+  return target.kind === 'pglite' ? openPglite(target.dataDir) : openPostgres(target.url, options.poolSize ?? 10);
+}
+
+/** Opens an embedded database in a folder (created if missing), or in memory with `memory://`. */
+export async function openPglite(dataDir: string): Promise<Database> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir, { extensions: { vector } });
+  const db = drizzlePglite(client, { schema }) as unknown as AppDb;
+  return {
+    kind: 'pglite',
+    db,
+    // PGlite has a single connection: queries run as its session user unless a transaction sets the role.
+    withOwnerConnection: async (fn) => fn(db),
+    close: async () => {
+      await client.close();
+    },
+  };
+}
+
+export async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'savoir' });
+  // A pool client that errors while idle must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  // Every pooled connection runs as the application role, so RLS applies even to a query that
+  // forgets its tenant filter; unscoped work says so explicitly (see tenancy.ts).
+  pool.on('connect', (connection) => {
+    connection.query(`SET ROLE ${APP_ROLE_NAME}`).catch(() => undefined);
+  });
+  const db = drizzlePg(pool, { schema }) as unknown as AppDb;
+  return {
+    kind: 'postgres',
+    db,
+    withOwnerConnection: async (fn) => {
+      const ownerClient = new pg.Client({ connectionString: url, application_name: 'savoir-owner' });
+      await ownerClient.connect();
+      try {
+        return await fn(drizzlePg(ownerClient, { schema }) as unknown as AppDb);
+      } finally {
+        await ownerClient.end();
+      }
+    },
+    close: async () => {
+      await pool.end();
+    },
+  };
+}
+
+/** Runs raw SQL and returns its rows; both drivers answer `{ rows }`. */
+export async function queryRows<Row>(db: AppDb | AppTx, query: SQL): Promise<Row[]> {
+  const result = (await db.execute(query)) as unknown as { rows: Row[] };
+  return result.rows;
+}

@@ -1,0 +1,3 @@
+export * from './tenancy.ts';
+export * from './organizations.ts';
+export * from './jobs.ts';

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { SecureContextOptions } from 'node:tls';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Config } from '../config/load.ts';
+import type { Database } from '../db/client.ts';
+import { registerJobRoutes } from '../ops/jobs/jobs.routes.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { installRouteAccess, type Authenticator } from './route-access.ts';
+import { registerHealthRoutes } from './routes/health.routes.ts';
+
+export interface AppDependencies {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  /** TLS material; absent when a trusted proxy terminates TLS (and in `inject` tests). */
+  tls?: SecureContextOptions & { key: string | Buffer; cert: string | Buffer };
+  authenticators?: Authenticator[];
+}
+
+/** TLS 1.2 and 1.3 only, AEAD ciphers with forward secrecy (ANSSI / Mozilla "intermediate"). */
+export const TLS_MIN_VERSION = 'TLSv1.2';
+export const TLS_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+].join(':');
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { config, database, logger } = deps;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.tls.mode === 'proxy',
+    // Keep a caller's request id when it is well-formed, so a trace crosses systems; else make one.
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    },
+    ...(deps.tls ? { https: { ...deps.tls, minVersion: TLS_MIN_VERSION, ciphers: TLS_CIPHERS, honorCipherOrder: true } } : {}),
+    // One instance type whatever the transport: route modules add the zod type provider themselves.
+  }) as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandling(app);
+
+  // Before the access hook, so that refusals carry the security headers too.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: { 'default-src': ["'self'"], 'frame-ancestors': ["'none'"], 'object-src': ["'none'"], 'base-uri': ["'self'"] },
+    },
+    // HSTS is sent even behind a proxy: the browser saw HTTPS either way.
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    referrerPolicy: { policy: 'no-referrer' },
+    xContentTypeOptions: true,
+    crossOriginEmbedderPolicy: false,
+  });
+  installRouteAccess(app, deps.authenticators ?? []);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Savoir API', version: '1', description: 'Sovereign platform for generative-AI assistants. Errors are application/problem+json (RFC 9457).' },
+      servers: [{ url: config.http.publicUrl }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  registerHealthRoutes(app, database);
+  registerJobRoutes(app, database.db);
+
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/openapi.json',
+    { config: { public: true }, schema: { hide: true, response: { 200: z.record(z.string(), z.unknown()) } } },
+    async () => app.swagger() as unknown as Record<string, unknown>,
+  );
+  return app;
+}

@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { GuardrailError } from './config/guardrails.ts';
+import { ConfigError, loadConfig, type Config } from './config/load.ts';
+import { formatDoctorReport, runDoctorChecks } from './cli/doctor.ts';
+import { generateMasterKeyText } from './crypto/master-key.ts';
+import { openDatabase } from './db/client.ts';
+import { runMigrations } from './db/migrate.ts';
+import { createLogger } from './http/logger.ts';
+import { startSavoir } from './server.ts';
+
+const usage = `Usage: savoir <command>
+
+Commands:
+  serve            start the server (HTTPS, redirect, background jobs)
+  migrate          apply database migrations and exit
+  doctor           print the effective configuration (secrets masked) and check database, TLS, data folder
+  keys generate    print a new random master key (for SAVOIR_MASTER_KEY_FILE)
+  help             show this help
+
+Configuration comes from environment variables (see docs/operator-guide.md).`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
+  const [command = 'help', subcommand] = positionals;
+  if (command === 'help' || command === '--help') {
+    console.log(usage);
+    return 0;
+  }
+  if (command === 'keys' && subcommand === 'generate') {
+    console.log(generateMasterKeyText());
+    return 0;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'migrate': {
+      const database = await openDatabase(config.database, { poolSize: 1 });
+      try {
+        const { applied } = await runMigrations(database);
+        console.log(applied > 0 ? `Applied ${applied} migration(s).` : 'The database is up to date.');
+      } finally {
+        await database.close();
+      }
+      return 0;
+    }
+    case 'doctor': {
+      const checks = await runDoctorChecks(config);
+      console.log(formatDoctorReport(config, checks));
+      return checks.every((c) => c.ok) ? 0 : 1;
+    }
+    default:
+      console.error(`Unknown command: ${[command, subcommand].filter(Boolean).join(' ')}\n\n${usage}`);
+      return 2;
+  }
+}
+
+async function serve(config: Config): Promise<number> {
+  const logger = createLogger(config);
+  const savoir = await startSavoir(config, logger);
+  const lines = [
+    '',
+    `  Savoir is running (${config.env}) at ${savoir.url}`,
+    savoir.redirectUrl ? `  Plain HTTP at ${savoir.redirectUrl} redirects to HTTPS.` : '',
+    savoir.tls?.selfSigned ? `  The certificate is self-signed (${config.tls.mode === 'self-signed' ? config.tls.certFile : ''}): your browser will ask you to accept it.` : '',
+    `  Database: ${savoir.database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'}`,
+    '',
+    '  Next:',
+    `    curl -k ${savoir.url}/readyz            readiness of the database and migrations`,
+    `    curl -k ${savoir.url}/api/openapi.json  the API description`,
+    '    npm run savoir -- doctor                  check the configuration',
+    '',
+  ].filter((line, i, all) => line !== '' || all[i - 1] !== '');
+  process.stdout.write(`${lines.join('\n')}\n`);
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      savoir.close().then(resolve, (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof GuardrailError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG: the configuration, not the program, is at fault
+    }
+    console.error(error);
+    process.exit(1);
+  },
+);
