@@ -38,11 +38,24 @@ export async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir, { extensions: { vector } });
   const db = drizzlePglite(client, { schema }) as unknown as AppDb;
+  // PGlite's one session starts as a superuser, which bypasses RLS: once migrations have created
+  // the application role, the session runs as it, like every pooled PostgreSQL connection.
+  const enterAppRole = async () => {
+    const role = await client.query(`select 1 from pg_roles where rolname = '${APP_ROLE_NAME}'`);
+    if (role.rows.length > 0) await client.exec(`SET ROLE ${APP_ROLE_NAME}`);
+  };
+  await enterAppRole();
   return {
     kind: 'pglite',
     db,
-    // PGlite has a single connection: queries run as its session user unless a transaction sets the role.
-    withOwnerConnection: async (fn) => fn(db),
+    withOwnerConnection: async (fn) => {
+      await client.exec('RESET ROLE');
+      try {
+        return await fn(db);
+      } finally {
+        await enterAppRole();
+      }
+    },
     close: async () => {
       await client.close();
     },
@@ -50,14 +63,12 @@ export async function openPglite(dataDir: string): Promise<Database> {
 }
 
 export async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'savoir' });
+  // Every pooled connection starts as the application role (set in the startup packet, so a
+  // connection that cannot take it fails instead of running as the owner): RLS applies even to a
+  // query that forgets its tenant filter; unscoped work says so explicitly (see tenancy.ts).
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'savoir', options: `-c role=${APP_ROLE_NAME}` });
   // A pool client that errors while idle must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  // Every pooled connection runs as the application role, so RLS applies even to a query that
-  // forgets its tenant filter; unscoped work says so explicitly (see tenancy.ts).
-  pool.on('connect', (connection) => {
-    connection.query(`SET ROLE ${APP_ROLE_NAME}`).catch(() => undefined);
-  });
   const db = drizzlePg(pool, { schema }) as unknown as AppDb;
   return {
     kind: 'postgres',
