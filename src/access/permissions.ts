@@ -10,6 +10,10 @@ export type Role = OrganizationRole | PlatformRole;
 
 export const permissions = {
   'jobs:read': ['owner', 'admin', 'editor', 'analyst'],
+  'audit:read': ['owner', 'admin'],
+  'audit:export': ['owner', 'admin'],
+  /** The platform's own audit chain (operators' actions, bootstrap); no client content. */
+  'platform-audit:read': ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

@@ -6,6 +6,7 @@ import { auditEvents, organizations } from '../db/schema/index.ts';
 import { withTenant, withUnscoped } from '../db/tenancy.ts';
 import { recordAuditEvent, type AuditEventInput } from './audit.service.ts';
 import { GENESIS_HASH } from './chain.ts';
+import { formatAuditVerification } from '../cli/audit-verify.ts';
 import { verifyAuditChains } from './verify.ts';
 
 describe('hash-chained, append-only audit log', () => {
@@ -128,7 +129,12 @@ describe('hash-chained, append-only audit log', () => {
     await tamper(sql`update audit_events set details = '{"n": 3, "note": "nothing happened"}'::jsonb where id = ${third!.id}`);
     expect(await verificationOf(orgId)).toMatchObject({ ok: false, events: 5, firstBroken: { id: third!.id, sequence: 3, reason: expect.stringMatching(/hash mismatch/) } });
     // Other chains are unaffected.
-    expect((await verifyAuditChains(database.db)).filter((c) => !c.ok).map((c) => c.organizationId)).toEqual([orgId]);
+    const chains = await verifyAuditChains(database.db);
+    expect(chains.filter((c) => !c.ok).map((c) => c.organizationId)).toEqual([orgId]);
+    // What `savoir audit verify` prints.
+    const report = formatAuditVerification(chains);
+    expect(report).toContain(`BROKEN  organisation ${orgId}: first broken event ${third!.id} (#3): hash mismatch`);
+    expect(report).toMatch(/^OK {6}platform: \d+ events, head #\d+ [0-9a-f]{64}$/m);
   });
 
   it('names the event after one a superuser changed and re-hashed', async () => {

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config/load.ts';
 import type { Database } from '../db/client.ts';
+import { registerAuditRoutes } from '../audit/audit.routes.ts';
 import { registerJobRoutes } from '../ops/jobs/jobs.routes.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installRouteAccess, type Authenticator } from './route-access.ts';
@@ -84,6 +85,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   registerHealthRoutes(app, database);
   registerJobRoutes(app, database.db);
+  registerAuditRoutes(app, database.db);
 
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/openapi.json',
