@@ -2,3 +2,4 @@ export * from './tenancy.ts';
 export * from './organizations.ts';
 export * from './jobs.ts';
 export * from './audit.ts';
+export * from './email.ts';
