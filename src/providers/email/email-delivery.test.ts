@@ -142,7 +142,7 @@ describe('e-mail outbox and delivery', () => {
     let queuedId = '';
     await expect(
       withTenant(database.db, { organizationId: orgId }, async (tx) => {
-        queuedId = (await queueEmail(tx, { organizationId: orgId, to: 'a@example.test', template: 'new-sign-in', locale: 'en', variables: { time: 't', ip: '203.0.113.1', device: 'd' } })).id;
+        queuedId = (await queueEmail(tx, { organizationId: orgId, to: 'a@example.test', template: 'new-sign-in', locale: 'en', variables: { at: 't', ip: '203.0.113.1', userAgent: 'd' } })).id;
         throw new Error('the action failed');
       }),
     ).rejects.toThrow('the action failed');
@@ -156,7 +156,7 @@ describe('e-mail outbox and delivery', () => {
   it('refuses a bad address, missing variables and an e-mail for another organisation', async () => {
     await expect(
       withTenant(database.db, { organizationId: orgId }, (tx) =>
-        queueEmail(tx, { organizationId: orgId, to: 'not-an-address', template: 'new-sign-in', locale: 'en', variables: { time: 't', ip: 'i', device: 'd' } }),
+        queueEmail(tx, { organizationId: orgId, to: 'not-an-address', template: 'new-sign-in', locale: 'en', variables: { at: 't', ip: 'i', userAgent: 'd' } }),
       ),
     ).rejects.toThrow(/e-mail address/);
     await expect(
@@ -165,7 +165,7 @@ describe('e-mail outbox and delivery', () => {
     const [other] = await withUnscoped(database.db, (tx) => tx.insert(organizations).values({ name: 'Other', slug: 'other' }).returning());
     await expect(
       withTenant(database.db, { organizationId: orgId }, (tx) =>
-        queueEmail(tx, { organizationId: other!.id, to: 'a@example.test', template: 'new-sign-in', locale: 'en', variables: { time: 't', ip: 'i', device: 'd' } }),
+        queueEmail(tx, { organizationId: other!.id, to: 'a@example.test', template: 'new-sign-in', locale: 'en', variables: { at: 't', ip: 'i', userAgent: 'd' } }),
       ),
     ).rejects.toThrow();
   });
@@ -279,8 +279,10 @@ describe('e-mail outbox and delivery', () => {
   it('writes a readable .eml file with the file transport (development)', async () => {
     const outboxDir = path.join(mkdtempSync(path.join(tmpdir(), 'savoir-mail-')), 'mail');
     const { id } = await withUnscoped(database.db, (tx) =>
-      queueEmail(tx, { organizationId: null, to: 'operator@example.test', template: 'new-sign-in', locale: 'en', variables: { time: '2026-11-26 18:00 UTC', ip: '203.0.113.9', device: 'curl' } }),
+      queueEmail(tx, { organizationId: null, to: 'operator@example.test', template: 'new-sign-in', locale: 'en', variables: { at: '2026-11-26 18:00 UTC', ip: '203.0.113.9', userAgent: 'curl', unused: 'dropped' } }),
     );
+    // A variable the template does not use is not even stored.
+    expect((await outboxRow(id)).variables).toEqual({ at: '2026-11-26 18:00 UTC', ip: '203.0.113.9', userAgent: 'curl' });
     expect(await runnerWith(createFileTransport(outboxDir)).drain()).toBe(1);
     const files = await readdir(outboxDir);
     expect(files).toEqual([expect.stringMatching(new RegExp(`-${id}\\.eml$`))]);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AppTx } from '../../db/client.ts';
 import { enqueueJob } from '../../ops/jobs/jobs.repo.ts';
 import { insertOutboxEmail } from './outbox.repo.ts';
-import { checkTemplateVariables } from './render.ts';
+import { pickTemplateVariables } from './render.ts';
 import { emailLocales, emailTemplates, type EmailLocale, type EmailTemplate } from './templates.ts';
 
 export type { EmailTemplate } from './templates.ts';
@@ -23,20 +23,21 @@ const queuedEmail = z.object({
 /**
  * Queues an e-mail in the caller's transaction, with the durable job that delivers it: the
  * e-mail leaves if and only if the action that sends it is committed. Refuses an unknown
- * template, a bad address or missing variables at once, rather than at delivery.
+ * template, a bad address or missing variables at once, rather than at delivery (variables the
+ * template does not use are dropped). See templates.ts for each template's variables.
  */
 export async function queueEmail(
   tx: AppTx,
   email: { organizationId: string | null; to: string; template: EmailTemplate; locale: 'fr' | 'en'; variables: Record<string, string> },
 ): Promise<{ id: string }> {
   const valid = queuedEmail.parse(email);
-  checkTemplateVariables(valid.template, valid.variables);
+  const variables = pickTemplateVariables(valid.template, valid.variables);
   const row = await insertOutboxEmail(tx, {
     organizationId: valid.organizationId,
     toAddress: valid.to,
     template: valid.template,
     locale: valid.locale satisfies EmailLocale,
-    variables: valid.variables,
+    variables,
   });
   await enqueueJob(tx, valid.organizationId, {
     kind: EMAIL_DELIVER_JOB,

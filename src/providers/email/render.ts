@@ -22,20 +22,20 @@ export function templateVariables(template: EmailTemplate): string[] {
   return [...names].sort();
 }
 
-/** Refuses missing variables (a half-filled e-mail must not leave) and unknown ones (likely a typo). */
-export function checkTemplateVariables(template: EmailTemplate, variables: Record<string, string>): void {
+/**
+ * The variables of `template` taken from `variables`: refuses a missing one (a half-filled
+ * e-mail must not leave) and drops those the template does not use, so nothing unneeded (a
+ * token passed by mistake) is stored.
+ */
+export function pickTemplateVariables(template: EmailTemplate, variables: Record<string, string>): Record<string, string> {
   const expected = templateVariables(template);
   const missing = expected.filter((name) => typeof variables[name] !== 'string');
-  const unknown = Object.keys(variables).filter((name) => !expected.includes(name));
-  if (missing.length > 0 || unknown.length > 0) {
-    throw new EmailTemplateError(
-      `e-mail template ${template}: ${[missing.length ? `missing ${missing.join(', ')}` : '', unknown.length ? `unknown ${unknown.join(', ')}` : ''].filter(Boolean).join('; ')}`,
-    );
-  }
+  if (missing.length > 0) throw new EmailTemplateError(`e-mail template ${template}: missing ${missing.join(', ')}`);
   // Only web links become buttons: no javascript:, data: or mailto: smuggled into an e-mail.
-  if (variables.link !== undefined && !/^https?:\/\/[^\s]+$/.test(variables.link)) {
+  if (variables.link !== undefined && expected.includes('link') && !/^https?:\/\/[^\s]+$/.test(variables.link)) {
     throw new EmailTemplateError(`e-mail template ${template}: link must be an http(s) URL`);
   }
+  return Object.fromEntries(expected.map((name) => [name, variables[name]!]));
 }
 
 export function escapeHtml(value: string): string {
@@ -52,7 +52,7 @@ function fill(text: string, variables: Record<string, string>, encode: (value: s
 
 /** Subject, plain text and HTML of one e-mail. */
 export function renderEmail(template: EmailTemplate, locale: EmailLocale, variables: Record<string, string>): RenderedEmail {
-  checkTemplateVariables(template, variables);
+  variables = pickTemplateVariables(template, variables);
   const { subject, paragraphs } = templateTexts[template][locale];
   // A line break in a variable must not start a new header line.
   const renderedSubject = fill(subject, variables, (value) => value.replace(/[\r\n]+/g, ' '));

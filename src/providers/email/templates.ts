@@ -1,7 +1,14 @@
 /**
  * The e-mails Savoir sends, in French and English. `{{name}}` is replaced by a variable: as is in
  * the subject and the text part, HTML-escaped in the HTML part. A template's variables are exactly
- * the names it mentions; queueing an e-mail without one of them is refused.
+ * the names it mentions; queueing an e-mail without one of them is refused, and variables a
+ * template does not use are dropped (never stored). The variables, by template:
+ *   invitation:      organizationName, role, link, expiresAt
+ *   password-reset:  link, expiresInMinutes
+ *   new-sign-in:     at, ip, userAgent
+ *   mfa-reset:       organizationName, link
+ *   incident-notice: organizationName, title, severity, status, summary, link
+ * `link` must be an http(s) URL. Dates are given already formatted for the reader.
  */
 export const emailTemplates = ['invitation', 'password-reset', 'new-sign-in', 'mfa-reset', 'incident-notice'] as const;
 export type EmailTemplate = (typeof emailTemplates)[number];
@@ -20,7 +27,7 @@ export const templateTexts: Record<EmailTemplate, Record<EmailLocale, TemplateTe
       subject: 'Invitation à rejoindre {{organizationName}} sur Savoir',
       paragraphs: [
         'Bonjour,',
-        '{{inviterName}} vous invite à rejoindre l’organisation {{organizationName}} sur Savoir avec le rôle {{role}}.',
+        'Vous êtes invité(e) à rejoindre l’organisation {{organizationName}} sur Savoir avec le rôle {{role}}.',
         'Pour accepter, choisissez votre mot de passe en suivant ce lien (valable jusqu’au {{expiresAt}}) :',
         '{{link}}',
         'Si vous n’attendiez pas cette invitation, ignorez ce message.',
@@ -30,7 +37,7 @@ export const templateTexts: Record<EmailTemplate, Record<EmailLocale, TemplateTe
       subject: 'Invitation to join {{organizationName}} on Savoir',
       paragraphs: [
         'Hello,',
-        '{{inviterName}} invites you to join the organisation {{organizationName}} on Savoir with the role {{role}}.',
+        'You are invited to join the organisation {{organizationName}} on Savoir with the role {{role}}.',
         'To accept, choose your password by following this link (valid until {{expiresAt}}):',
         '{{link}}',
         'If you were not expecting this invitation, ignore this message.',
@@ -62,7 +69,7 @@ export const templateTexts: Record<EmailTemplate, Record<EmailLocale, TemplateTe
       subject: 'Nouvelle connexion à votre compte Savoir',
       paragraphs: [
         'Bonjour,',
-        'Une connexion à votre compte Savoir a eu lieu le {{time}} depuis l’adresse {{ip}} ({{device}}).',
+        'Une connexion à votre compte Savoir a eu lieu le {{at}} depuis l’adresse {{ip}} ({{userAgent}}).',
         'Si c’était vous, rien à faire. Sinon, changez votre mot de passe et prévenez l’administrateur de votre organisation.',
       ],
     },
@@ -70,7 +77,7 @@ export const templateTexts: Record<EmailTemplate, Record<EmailLocale, TemplateTe
       subject: 'New sign-in to your Savoir account',
       paragraphs: [
         'Hello,',
-        'Your Savoir account was signed in to on {{time}} from the address {{ip}} ({{device}}).',
+        'Your Savoir account was signed in to on {{at}} from the address {{ip}} ({{userAgent}}).',
         'If this was you, there is nothing to do. Otherwise, change your password and tell your organisation’s administrator.',
       ],
     },
@@ -80,7 +87,7 @@ export const templateTexts: Record<EmailTemplate, Record<EmailLocale, TemplateTe
       subject: 'Votre second facteur Savoir a été réinitialisé',
       paragraphs: [
         'Bonjour,',
-        '{{resetBy}} a réinitialisé le second facteur d’authentification de votre compte dans l’organisation {{organizationName}}.',
+        'Un administrateur de l’organisation {{organizationName}} a réinitialisé le second facteur d’authentification de votre compte.',
         'À votre prochaine connexion, vous devrez en enregistrer un nouveau :',
         '{{link}}',
         'Si vous n’avez pas demandé cette réinitialisation, prévenez sans attendre l’administrateur de votre organisation.',
@@ -90,7 +97,7 @@ export const templateTexts: Record<EmailTemplate, Record<EmailLocale, TemplateTe
       subject: 'Your Savoir second factor was reset',
       paragraphs: [
         'Hello,',
-        '{{resetBy}} reset the second authentication factor of your account in the organisation {{organizationName}}.',
+        'An administrator of the organisation {{organizationName}} reset the second authentication factor of your account.',
         'At your next sign-in you will enrol a new one:',
         '{{link}}',
         'If you did not ask for this reset, tell your organisation’s administrator at once.',
