@@ -33,7 +33,18 @@ export DEBIAN_FRONTEND=noninteractive
 
 log() { printf '[postgres.sh] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-as_pg() { (cd / && runuser -u postgres -- "$@"); }
+# Run as the postgres OS user with only fds 0-2 open: the server daemonizes,
+# and an inherited fd 3 (our stdout) would make `$(bash postgres.sh)` hang.
+as_pg() {
+  (
+    cd /
+    for fd in /proc/$BASHPID/fd/*; do
+      fd="${fd##*/}"
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec runuser -u postgres -- "$@"
+  )
+}
 
 [ "$(id -u)" -eq 0 ] || die "must run as root"
 
@@ -220,6 +231,7 @@ install_pgvector
 # --------------------------------------------------------------------------
 # 3. cluster on 127.0.0.1:$PORT
 # --------------------------------------------------------------------------
+port_busy() { timeout 3 bash -c ": </dev/tcp/127.0.0.1/$PORT" 2>/dev/null; }
 ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -t 2; }
 
 init_cluster() {
@@ -258,10 +270,12 @@ else
   else
     init_cluster
   fi
+  port_busy && die "127.0.0.1:$PORT is taken by something that is not an accepting PostgreSQL; set PGPORT"
   log "starting cluster on 127.0.0.1:$PORT"
   if ! start_cluster; then
     tail -n 20 "$DATA/server.log" >&2 2>/dev/null || true
-    if [ -f "$DATA/$MARKER" ]; then
+    if [ -f "$DATA/$MARKER" ] && ! port_busy &&
+       ! grep -q 'could not bind\|could not create any TCP/IP' "$DATA/server.log" 2>/dev/null; then
       # A throwaway test cluster (fsync=off) may not survive a machine crash.
       log "start failed; re-creating the throwaway cluster in $DATA"
       rm -rf "$DATA"
