@@ -58,6 +58,7 @@ export function auditEventHash(prevHash: string, fields: HashedAuditFields): str
 }
 
 /** NUL and lone UTF-16 surrogates: valid in a JS string, refused by jsonb. */
+// eslint-disable-next-line no-control-regex -- NUL is precisely what jsonb refuses
 const JSONB_UNSAFE_CHARACTERS = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
