@@ -95,6 +95,16 @@ describe('hash-chained, append-only audit log', () => {
     expect(await verificationOf(orgId)).toMatchObject({ ok: true });
   });
 
+  it('never stores a secret passed in details by mistake', async () => {
+    const orgId = await newOrganization('no-secrets');
+    await withTenant(database.db, { organizationId: orgId }, (tx) =>
+      recordAuditEvent(tx, event(orgId, 1, { details: { password: 'hunter2-hunter2', nested: { apiKey: 'sk-live-123', Token: 'tok-1', tokenId: 'kept' } } })),
+    );
+    const [row] = await chainOf(orgId);
+    expect(row?.details).toEqual({ password: '[redacted]', nested: { apiKey: '[redacted]', Token: '[redacted]', tokenId: 'kept' } });
+    expect(await verificationOf(orgId)).toMatchObject({ ok: true });
+  });
+
   it('keeps each organisation’s events to itself and platform events out of every organisation', async () => {
     const orgA = await newOrganization('sees-own-a');
     const orgB = await newOrganization('sees-own-b');
