@@ -19,6 +19,7 @@ describe('production guardrails', () => {
     selfSigned = await writeSelfSignedCertificate();
     good = {
       SAVOIR_ENV: 'production',
+      SAVOIR_PUBLIC_URL: 'https://savoir.example.eu',
       SAVOIR_DATA_DIR: dir,
       SAVOIR_TLS_CERT_FILE: issued.certFile,
       SAVOIR_TLS_KEY_FILE: issued.keyFile,
@@ -71,6 +72,12 @@ describe('production guardrails', () => {
     ]);
   });
 
+  it('refuses a missing public URL', () => {
+    expect(refusalsWith({ SAVOIR_PUBLIC_URL: undefined })).toEqual([
+      'production needs SAVOIR_PUBLIC_URL: redirects and e-mailed links would otherwise point at localhost',
+    ]);
+  });
+
   it('refuses demo data', () => {
     expect(refusalsWith({ SAVOIR_DEMO_DATA: 'true' })).toEqual(['SAVOIR_DEMO_DATA is true: demo data is refused in production']);
   });
@@ -89,7 +96,7 @@ describe('production guardrails', () => {
 
   it('lists every refusal at once on bare development defaults', () => {
     const rules = productionRefusals(loadConfig({ SAVOIR_ENV: 'production', SAVOIR_DATA_DIR: good.SAVOIR_DATA_DIR! })).map((r) => r.rule);
-    expect(rules).toEqual(['tls-certificate', 'master-key', 'mail-transport']);
+    expect(rules).toEqual(['tls-certificate', 'master-key', 'public-url', 'mail-transport']);
   });
 
   it('applies to production only', () => {

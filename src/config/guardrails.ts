@@ -26,6 +26,9 @@ export function productionRefusals(config: Config): Refusal[] {
   } else if (readMasterKeyText(config.masterKey).startsWith(DEVELOPMENT_KEY_MARKER)) {
     refusals.push({ rule: 'master-key', message: 'the master key given is a development key; generate a production key with `savoir keys generate`' });
   }
+  if (!config.raw.SAVOIR_PUBLIC_URL) {
+    refusals.push({ rule: 'public-url', message: 'production needs SAVOIR_PUBLIC_URL: redirects and e-mailed links would otherwise point at localhost' });
+  }
   if (config.demoData) {
     refusals.push({ rule: 'demo-data', message: 'SAVOIR_DEMO_DATA is true: demo data is refused in production' });
   }

@@ -44,7 +44,7 @@ describe('configuration', () => {
     [{ SAVOIR_MAIL_TRANSPORT: 'smtp' }, 'SAVOIR_SMTP_URL: required when SAVOIR_MAIL_TRANSPORT is smtp'],
     [{ SAVOIR_MAIL_TRANSPORT: 'pigeon' }, 'SAVOIR_MAIL_TRANSPORT: expected file, smtp or brevo (got "pigeon")'],
     [{ SAVOIR_PUBLIC_URL: 'http://savoir.example' }, 'SAVOIR_PUBLIC_URL: expected an https:// URL (got "http://savoir.example")'],
-    [{ SAVOIR_MASTER_KEY: 'a', SAVOIR_MASTER_KEY_FILE: '/k' }, 'SAVOIR_MASTER_KEY_FILE: set SAVOIR_MASTER_KEY or SAVOIR_MASTER_KEY_FILE, not both'],
+    [{ SAVOIR_MASTER_KEY: 'a', SAVOIR_MASTER_KEY_FILE: '/k' }, 'SAVOIR_MASTER_KEY_FILE: set SAVOIR_MASTER_KEY or SAVOIR_MASTER_KEY_FILE, not both (got "/k")'],
   ])('names the variable at fault: %j', (env, message) => {
     expect(problemsOf(env)).toContain(message);
   });
@@ -59,5 +59,17 @@ describe('configuration', () => {
     const config = loadConfig({ SAVOIR_TLS_TERMINATED_BY_PROXY: 'true' });
     expect(config.tls.mode).toBe('proxy');
     expect(config.http.redirectPort).toBeNull();
+  });
+});
+
+describe('configuration errors and secrets', () => {
+  it('never echoes a URL that may carry a password', () => {
+    const problems = problemsOf({ SAVOIR_MAIL_TRANSPORT: 'smtp', SAVOIR_SMTP_URL: 'submission://mailer:S3cretPass@relay.example' });
+    expect(problems).toContain('SAVOIR_SMTP_URL: expected an smtp:// or smtps:// URL');
+    expect(problems.join('\n')).not.toContain('S3cretPass');
+  });
+
+  it('refuses a job lease too short for its heartbeat', () => {
+    expect(problemsOf({ SAVOIR_JOBS_LEASE_MS: '100' })).toContain('SAVOIR_JOBS_LEASE_MS: expected at least 5000 (ms) (got "100")');
   });
 });

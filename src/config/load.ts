@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { envSchema, type EnvironmentName, type RawEnv } from './schema.ts';
+import { envSchema, secretVariables, urlVariablesWithCredentials, type EnvironmentName, type RawEnv } from './schema.ts';
 
 export interface Config {
   env: EnvironmentName;
@@ -11,6 +11,9 @@ export interface Config {
     redirectPort: number | null;
     publicUrl: string;
     bodyLimitBytes: number;
+    /** Whole-request deadline and idle-connection deadline: slow clients cannot hold sockets open. */
+    requestTimeoutMs: number;
+    connectionTimeoutMs: number;
   };
   tls:
     | { mode: 'self-signed'; certFile: string; keyFile: string }
@@ -48,7 +51,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? 'configuration');
         const given = source[variable];
-        const shown = given === undefined || variable.includes('KEY') || variable === 'DATABASE_URL' ? '' : ` (got "${given}")`;
+        const mayHoldSecret = secretVariables.has(variable) || urlVariablesWithCredentials.has(variable);
+        const shown = given === undefined || mayHoldSecret ? '' : ` (got "${given}")`;
         return { variable, message: `${issue.message}${shown}` };
       }),
     );
@@ -88,6 +92,8 @@ function toConfig(raw: RawEnv): Config {
       redirectPort: raw.SAVOIR_REDIRECT_PORT === 'off' || tls.mode === 'proxy' ? null : raw.SAVOIR_REDIRECT_PORT,
       publicUrl: raw.SAVOIR_PUBLIC_URL ?? `https://localhost${port === 443 ? '' : `:${port}`}`,
       bodyLimitBytes: raw.SAVOIR_BODY_LIMIT_BYTES,
+      requestTimeoutMs: raw.SAVOIR_REQUEST_TIMEOUT_MS,
+      connectionTimeoutMs: raw.SAVOIR_CONNECTION_TIMEOUT_MS,
     },
     tls,
     masterKey,

@@ -47,7 +47,10 @@ export const envSchema = z
     SAVOIR_BODY_LIMIT_BYTES: positiveInt(100 * 1024 * 1024).default(1024 * 1024),
     SAVOIR_JOBS_ENABLED: booleanFlag.default(true),
     SAVOIR_JOBS_CONCURRENCY: positiveInt(64).default(2),
-    SAVOIR_JOBS_LEASE_MS: positiveInt(3_600_000).default(60_000),
+    // The heartbeat renews at a third of the lease: below a few seconds, a busy process would lose leases.
+    SAVOIR_JOBS_LEASE_MS: positiveInt(3_600_000).pipe(z.number().min(5_000, 'expected at least 5000 (ms)')).default(60_000),
+    SAVOIR_REQUEST_TIMEOUT_MS: positiveInt(600_000).default(30_000),
+    SAVOIR_CONNECTION_TIMEOUT_MS: positiveInt(600_000).default(10_000),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.SAVOIR_TLS_CERT_FILE) !== Boolean(env.SAVOIR_TLS_KEY_FILE)) {
@@ -73,4 +76,4 @@ export type RawEnv = z.output<typeof envSchema>;
 /** Variables whose values are secrets: `doctor` and logs show only a masked hint. */
 export const secretVariables = new Set(['SAVOIR_MASTER_KEY', 'SAVOIR_BREVO_API_KEY']);
 /** Variables that are URLs which may carry a password. */
-export const urlVariablesWithCredentials = new Set(['DATABASE_URL', 'SAVOIR_SMTP_URL']);
+export const urlVariablesWithCredentials = new Set(['DATABASE_URL', 'SAVOIR_MIGRATION_DATABASE_URL', 'SAVOIR_SMTP_URL']);

@@ -14,7 +14,8 @@ export function loadMasterKey(source: Config['masterKey']): Buffer {
   const text = source.source === 'env' ? source.value : readOrCreate(source);
   const encoded = text.startsWith(DEVELOPMENT_KEY_MARKER) ? text.slice(DEVELOPMENT_KEY_MARKER.length) : text;
   const key = Buffer.from(encoded, 'base64');
-  if (key.length !== MASTER_KEY_BYTES) {
+  // Buffer.from skips characters that are not base64: insist the text is exactly the key's encoding.
+  if (key.length !== MASTER_KEY_BYTES || key.toString('base64') !== encoded) {
     throw new Error(`the master key must be ${MASTER_KEY_BYTES} bytes in base64 (got ${key.length} bytes); generate one with \`savoir keys generate\``);
   }
   return key;

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.ts';
 import { queryRows } from './client.ts';
@@ -49,8 +49,10 @@ describe('row-level security backstop', () => {
   });
 
   it('cannot update or delete another organisation’s rows even without a filter', async () => {
-    const deleted = await withTenant(database.db, { organizationId: orgA }, (tx) => tx.delete(jobs).where(sql`kind = 'nothing-matches'`).returning());
+    const deleted = await withTenant(database.db, { organizationId: orgA }, (tx) => tx.delete(jobs).where(eq(jobs.organizationId, orgB)).returning());
     expect(deleted).toHaveLength(0);
+    const stillThere = await withUnscoped(database.db, (tx) => tx.select().from(jobs).where(eq(jobs.organizationId, orgB)));
+    expect(stillThere).toHaveLength(1);
     const touched = await withTenant(database.db, { organizationId: orgB }, (tx) => tx.update(jobs).set({ attempts: 7 }).returning());
     expect(touched.map((j) => j.organizationId)).toEqual([orgB]);
     const all = await withUnscoped(database.db, (tx) => tx.select().from(jobs));

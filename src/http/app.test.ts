@@ -31,6 +31,11 @@ describe('HTTP foundation', () => {
     ({ app, logs } = await buildTestApp(database, { authenticators: [headerAuthenticator] }));
     const typed = app.withTypeProvider<ZodTypeProvider>();
     typed.post('/test/echo', { config: { public: true }, schema: { body: z.object({ name: z.string().min(2), tags: z.array(z.string()).max(2) }) } }, async (request) => request.body);
+    typed.get('/test/store', { config: { public: true }, schema: { querystring: z.object({ name: z.string() }) } }, async (request) => {
+      // Text the database refuses although it passed validation (PostgreSQL text cannot hold NUL).
+      const rows = await withUnscoped(database.db, (tx) => tx.insert(organizations).values({ name: request.query.name, slug: `s-${Date.now()}` }).returning());
+      return { id: rows[0]?.id };
+    });
     typed.get('/test/explode', { config: { public: true } }, async () => {
       throw new Error('secret internals: password=hunter2');
     });
@@ -98,6 +103,12 @@ describe('HTTP foundation', () => {
     const huge = await app.inject({ method: 'POST', url: '/test/echo', payload: { name: 'x'.repeat(2 * 1024 * 1024), tags: [] } });
     expect(huge.statusCode).toBe(413);
     expect(huge.json().code).toBe('payload_too_large');
+  });
+
+  it('answers 400, not 500, when the database refuses a value', async () => {
+    const response = await app.inject({ method: 'GET', url: '/test/store?name=a%00b' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().code).toBe('bad_request');
   });
 
   it('turns an unexpected error into a 500 with a request id and nothing internal', async () => {

@@ -44,6 +44,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimitBytes,
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionTimeout: config.http.connectionTimeoutMs,
     trustProxy: config.tls.mode === 'proxy',
     // Keep a caller's request id when it is well-formed, so a trace crosses systems; else make one.
     genReqId: (request) => {

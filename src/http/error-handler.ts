@@ -39,6 +39,11 @@ export function installErrorHandling(app: FastifyInstance): void {
       request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
       return sendProblem(reply, toProblem('internal', `An unexpected error occurred. Quote request id ${request.id} to support.`, context));
     }
+    if (isDatabaseDataError(error)) {
+      // The input passed validation but the database cannot hold it (a NUL byte, an out-of-range
+      // number): the client's fault, and nothing was written (the transaction rolled back).
+      return sendProblem(reply, toProblem('bad_request', 'A value in the request cannot be stored (invalid characters or out of range)', context));
+    }
     const clientCode = error.code ? fastifyClientErrors[error.code] : undefined;
     if (clientCode) return sendProblem(reply, toProblem(clientCode, error.message, context));
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
@@ -57,4 +62,12 @@ export function installErrorHandling(app: FastifyInstance): void {
 function locationName(context: string | undefined): string {
   if (context === 'querystring') return 'query';
   return context ?? 'request';
+}
+
+/** PostgreSQL "data exception" codes caused by a value, never by the server (class 22). */
+const databaseDataErrorCodes = new Set(['22001', '22003', '22007', '22008', '22021', '22P02', '22P05']);
+
+function isDatabaseDataError(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown }; code?: unknown }).cause?.code ?? (error as { code?: unknown }).code;
+  return typeof code === 'string' && databaseDataErrorCodes.has(code);
 }

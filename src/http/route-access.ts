@@ -31,14 +31,19 @@ export function installRouteAccess(app: FastifyInstance, authenticators: Authent
   app.addHook('onRoute', (route) => {
     const config = route.config as { permission?: Permission; public?: true } | undefined;
     const declared = Number(Boolean(config?.permission)) + Number(Boolean(config?.public));
-    if (declared !== 1 && !route.url.startsWith('*')) {
+    if (declared !== 1) {
       throw new Error(`route ${String(route.method)} ${route.url} must declare exactly one of config.permission or config.public`);
     }
   });
 
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
-    if (config.public || !config.permission) return; // not-found handler, or a public route
+    if (config.public) return;
+    // Only the not-found handler has no declaration; anything else without one is refused (fail closed).
+    if (!config.permission) {
+      if (request.is404) return;
+      throw new AppError('forbidden', 'This route declares no permission');
+    }
     let principal: Principal | undefined;
     for (const authenticate of authenticators) {
       principal = await authenticate(request);

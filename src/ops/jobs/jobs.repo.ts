@@ -130,7 +130,7 @@ export async function failAttemptUnscoped(tx: AppTx, job: Job, leaseToken: strin
     .update(jobs)
     .set(
       finalFailure
-        ? { status: 'failed', lastError: error, finishedAt: sql`now()`, updatedAt: sql`now()`, leaseToken: null, leaseExpiresAt: null }
+        ? { status: 'failed', lastError: error, finishedAt: sql`now()`, updatedAt: sql`now()`, leaseToken: null, leaseExpiresAt: null, lockedBy: null }
         : {
             status: 'queued',
             lastError: error,
@@ -145,4 +145,14 @@ export async function failAttemptUnscoped(tx: AppTx, job: Job, leaseToken: strin
     .returning({ id: jobs.id });
   if (updated.length === 0) return 'lost';
   return finalFailure ? 'failed' : 'retry';
+}
+
+/** Gives a job back to the queue at once, without counting the attempt (the worker is shutting down). */
+export async function releaseJobUnscoped(tx: AppTx, jobId: string, leaseToken: string): Promise<boolean> {
+  const released = await tx
+    .update(jobs)
+    .set({ status: 'queued', attempts: sql`greatest(${jobs.attempts} - 1, 0)`, runAt: sql`now()`, updatedAt: sql`now()`, leaseToken: null, leaseExpiresAt: null, lockedBy: null })
+    .where(ownsLease(jobId, leaseToken))
+    .returning({ id: jobs.id });
+  return released.length === 1;
 }

@@ -10,6 +10,7 @@ import {
   completeJobUnscoped,
   failAttemptUnscoped,
   recoverExpiredLeasesUnscoped,
+  releaseJobUnscoped,
   renewLeaseUnscoped,
 } from './jobs.repo.ts';
 
@@ -106,7 +107,11 @@ export class JobRunner {
           const job = await withUnscoped(this.db, (tx) => claimNextJobUnscoped(tx, [...this.handlers.keys()], this.workerId, this.options.leaseMs));
           if (!job) break;
           claimed = true;
-          const running = this.execute(job).finally(() => {
+          const running = this.execute(job)
+            // A database failure while recording the outcome must not kill the process: the
+            // lease expires and the job is run again.
+            .catch((error: unknown) => this.options.logger?.error({ err: error, jobId: job.id }, 'job bookkeeping failed'))
+            .finally(() => {
             this.inFlight.delete(running);
             this.wake?.();
           });
@@ -149,9 +154,15 @@ export class JobRunner {
       if (!handler) throw new PermanentJobError(`no handler for job kind ${job.kind}`);
       const result = await handler({ job, signal: controller.signal, reportProgress: (done, total) => renew({ done, total }) });
       clearInterval(heartbeat);
-      await withUnscoped(this.db, (tx) => completeJobUnscoped(tx, job.id, leaseToken, result));
+      const recorded = await withUnscoped(this.db, (tx) => completeJobUnscoped(tx, job.id, leaseToken, result));
+      if (!recorded) this.options.logger?.warn({ jobId: job.id, kind: job.kind }, 'job finished after losing its lease: its result was discarded');
     } catch (error) {
       clearInterval(heartbeat);
+      if (this.stopping && controller.signal.aborted) {
+        // Interrupted by a shutdown, not failed: back to the queue without using an attempt.
+        await withUnscoped(this.db, (tx) => releaseJobUnscoped(tx, job.id, leaseToken));
+        return;
+      }
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       const retryInMs = error instanceof PermanentJobError ? null : (this.options.retryDelayMs ?? retryDelayMs)(job.attempts);
       const outcome = await withUnscoped(this.db, (tx) => failAttemptUnscoped(tx, job, leaseToken, message, retryInMs));
