@@ -26,7 +26,7 @@ describe('savoir CLI', () => {
     env = {
       SAVOIR_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'savoir-cli-')),
       SAVOIR_MASTER_KEY: masterKey,
-      ...(database.url ? { DATABASE_URL: database.url } : {}),
+      ...(database.url ? { DATABASE_URL: database.url, SAVOIR_MIGRATION_DATABASE_URL: database.ownerUrl! } : {}),
     };
   });
   afterAll(() => database.close());

@@ -31,7 +31,7 @@ describe('HTTPS server', () => {
     // On PostgreSQL the server gets a database of its own; on PGlite it starts from an empty data
     // folder, as `npm start` does on a fresh machine.
     database = await createTestDatabase();
-    config = testConfig({ SAVOIR_JOBS_ENABLED: 'false', ...(database.url ? { DATABASE_URL: database.url } : {}) });
+    config = testConfig({ SAVOIR_JOBS_ENABLED: 'false', ...(database.url ? { DATABASE_URL: database.url, SAVOIR_MIGRATION_DATABASE_URL: database.ownerUrl! } : {}) });
     // Port 0 asks the system for free ports; the config schema asks for 1..65535, so set them here.
     config.http.port = 0;
     config.http.redirectPort = 0;

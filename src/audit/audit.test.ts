@@ -118,14 +118,18 @@ describe('hash-chained, append-only audit log', () => {
     await expect(withTenant(database.db, { organizationId: orgB }, (tx) => recordAuditEvent(tx, event(null, 9)))).rejects.toThrow();
   });
 
-  it('refuses UPDATE, DELETE and TRUNCATE, to the application role and to the table owner alike', async () => {
+  it('refuses UPDATE, DELETE and TRUNCATE to the application and platform roles (privileges) and to the table owner (trigger)', async () => {
     const orgId = await newOrganization('append-only');
     await recordMany(orgId, 2);
     const refusal = /append-only|permission denied/;
     await expect(withTenant(database.db, { organizationId: orgId }, (tx) => tx.execute(sql`update audit_events set action = 'x'`))).rejects.toSatisfy(causeMatches(/permission denied/));
     await expect(withTenant(database.db, { organizationId: orgId }, (tx) => tx.execute(sql`delete from audit_events`))).rejects.toSatisfy(causeMatches(/permission denied/));
-    await expect(withUnscoped(database.db, (tx) => tx.execute(sql`update audit_events set action = 'x'`))).rejects.toSatisfy(causeMatches(/append-only: UPDATE refused/));
-    await expect(withUnscoped(database.db, (tx) => tx.execute(sql`delete from audit_events`))).rejects.toSatisfy(causeMatches(/append-only: DELETE refused/));
+    // Platform work (savoir_platform) bypasses RLS but holds no UPDATE or DELETE privilege here.
+    await expect(withUnscoped(database.db, (tx) => tx.execute(sql`update audit_events set action = 'x'`))).rejects.toSatisfy(causeMatches(/permission denied/));
+    await expect(withUnscoped(database.db, (tx) => tx.execute(sql`delete from audit_events`))).rejects.toSatisfy(causeMatches(/permission denied/));
+    // The owner has the privileges; the trigger still refuses.
+    await expect(database.withOwnerConnection((owner: AppDb) => owner.execute(sql`update audit_events set action = 'x'`))).rejects.toSatisfy(causeMatches(/append-only: UPDATE refused/));
+    await expect(database.withOwnerConnection((owner: AppDb) => owner.execute(sql`delete from audit_events`))).rejects.toSatisfy(causeMatches(/append-only: DELETE refused/));
     await expect(
       database.withOwnerConnection((owner: AppDb) => owner.execute(sql`truncate audit_events`)),
     ).rejects.toSatisfy(causeMatches(refusal));

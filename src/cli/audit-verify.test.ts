@@ -43,7 +43,7 @@ async function openCliDatabase(): Promise<{ database: Database; env: Record<stri
   const database = await createTestDatabase();
   return {
     database,
-    env: { SAVOIR_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'savoir-cli-audit-')), DATABASE_URL: database.url! },
+    env: { SAVOIR_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'savoir-cli-audit-')), DATABASE_URL: database.url!, SAVOIR_MIGRATION_DATABASE_URL: database.ownerUrl! },
     reopen: () => database.openAnother(),
     dispose: () => database.close(),
   };

@@ -4,7 +4,7 @@ import { envSchema, secretVariables, urlVariablesWithCredentials, type Environme
 export interface Config {
   env: EnvironmentName;
   dataDir: string;
-  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };
+  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; migrationUrl?: string };
   http: {
     host: string;
     port: number;
@@ -85,7 +85,9 @@ function toConfig(raw: RawEnv): Config {
   return {
     env: raw.SAVOIR_ENV,
     dataDir,
-    database: raw.DATABASE_URL ? { kind: 'postgres', url: raw.DATABASE_URL } : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
+    database: raw.DATABASE_URL
+      ? { kind: 'postgres', url: raw.DATABASE_URL, ...(raw.SAVOIR_MIGRATION_DATABASE_URL ? { migrationUrl: raw.SAVOIR_MIGRATION_DATABASE_URL } : {}) }
+      : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
     http: {
       host: raw.SAVOIR_HOST,
       port,

@@ -27,6 +27,10 @@ export const envSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
       .optional(),
+    SAVOIR_MIGRATION_DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+      .optional(),
     SAVOIR_HOST: z.string().min(1).default('127.0.0.1'),
     SAVOIR_PORT: port.default(8443),
     SAVOIR_REDIRECT_PORT: portOrOff.default(8080),

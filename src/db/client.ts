@@ -30,7 +30,7 @@ export interface OpenOptions {
 }
 
 export async function openDatabase(target: Config['database'], options: OpenOptions = {}): Promise<Database> {
-  return target.kind === 'pglite' ? openPglite(target.dataDir) : openPostgres(target.url, options.poolSize ?? 10);
+  return target.kind === 'pglite' ? openPglite(target.dataDir) : openPostgres(target.url, options.poolSize ?? 10, target.migrationUrl);
 }
 
 /** Opens an embedded database in a folder (created if missing), or in memory with `memory://`. */
@@ -62,7 +62,12 @@ export async function openPglite(dataDir: string): Promise<Database> {
   };
 }
 
-export async function openPostgres(url: string, poolSize: number): Promise<Database> {
+/**
+ * `url` is the application's login: in production a role that owns nothing and may only become
+ * savoir_app or savoir_platform. `ownerUrl` is the role that owns the tables and runs migrations
+ * (the same login when only one URL is configured).
+ */
+export async function openPostgres(url: string, poolSize: number, ownerUrl: string = url): Promise<Database> {
   // Every pooled connection starts as the application role (set in the startup packet, so a
   // connection that cannot take it fails instead of running as the owner): RLS applies even to a
   // query that forgets its tenant filter; unscoped work says so explicitly (see tenancy.ts).
@@ -74,7 +79,7 @@ export async function openPostgres(url: string, poolSize: number): Promise<Datab
     kind: 'postgres',
     db,
     withOwnerConnection: async (fn) => {
-      const ownerClient = new pg.Client({ connectionString: url, application_name: 'savoir-owner' });
+      const ownerClient = new pg.Client({ connectionString: ownerUrl, application_name: 'savoir-owner' });
       await ownerClient.connect();
       try {
         return await fn(drizzlePg(ownerClient, { schema }) as unknown as AppDb);

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../test/support/db.ts';
+import { createTestDatabase, testEngine, type TestDatabase } from '../../test/support/db.ts';
 import { queryRows } from './client.ts';
 import { jobs, organizations } from './schema/index.ts';
 import { withTenant, withUnscoped } from './tenancy.ts';
@@ -64,6 +64,21 @@ describe('row-level security backstop', () => {
     expect(rows).toHaveLength(0);
     const current = await queryRows<{ role: string }>(database.db, sql`select current_user as role`);
     expect(current[0]?.role).toBe('savoir_app');
+  });
+
+  it('platform work cannot alter tables or switch off the audit log’s protection', async () => {
+    await expect(withUnscoped(database.db, (tx) => tx.execute(sql`alter table audit_events disable trigger all`))).rejects.toSatisfy(
+      (error: unknown) => /must be owner/.test((error as { cause?: { message?: string } }).cause?.message ?? ''),
+    );
+  });
+
+  it.runIf(testEngine() === 'postgres')('the application login owns nothing: leaving its roles leaves it no access', async () => {
+    await expect(
+      withTenant(database.db, { organizationId: orgA }, async (tx) => {
+        await tx.execute(sql`set local role none`);
+        return tx.select().from(jobs);
+      }),
+    ).rejects.toSatisfy((error: unknown) => /permission denied/.test((error as { cause?: { message?: string } }).cause?.message ?? ''));
   });
 
   it('unscoped work (the job runner, operators) sees every organisation', async () => {

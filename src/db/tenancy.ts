@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { AppDb, AppTx } from './client.ts';
-import { APP_ROLE_NAME } from './schema/tenancy.ts';
+import { APP_ROLE_NAME, PLATFORM_ROLE_NAME } from './schema/tenancy.ts';
 
 /** Who a piece of work is done for. Every tenant-scoped repository function takes it first. */
 export interface TenantContext {
@@ -24,7 +24,7 @@ export async function withTenant<T>(db: AppDb, tenant: TenantContext, fn: (tx: A
  */
 export async function withUnscoped<T>(db: AppDb, fn: (tx: AppTx) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`set local role none`);
+    await tx.execute(sql`select set_config('role', ${PLATFORM_ROLE_NAME}, true)`);
     return fn(tx);
   });
 }

@@ -13,6 +13,7 @@ import { registerJobRoutes } from '../ops/jobs/jobs.routes.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installRouteAccess, type Authenticator } from './route-access.ts';
 import { registerHealthRoutes } from './routes/health.routes.ts';
+import { appliedMigrationCount, expectedMigrationCount } from '../db/migrate.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -85,7 +86,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     transform: jsonSchemaTransform,
   });
 
-  registerHealthRoutes(app, database);
+  registerHealthRoutes(app, database, { applied: await appliedMigrationCount(database), expected: expectedMigrationCount() });
   registerJobRoutes(app, database.db);
   registerAuditRoutes(app, database.db);
 

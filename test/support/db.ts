@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { openPglite, openPostgres, type Database } from '../../src/db/client.ts';
-import { adminQuery, withDatabase } from './global-setup.ts';
+import { adminQuery, TEST_LOGIN_ROLE, withDatabase } from './global-setup.ts';
 
 export interface TestDatabase extends Database {
-  /** The connection URL on PostgreSQL (for a second process or pool); undefined on PGlite. */
+  /** The application's login URL on PostgreSQL (for a second process or pool); undefined on PGlite. */
   url: string | undefined;
+  /** The owner's URL (migrations) on PostgreSQL; undefined on PGlite. */
+  ownerUrl: string | undefined;
   /** Opens another independent handle on the same database (PostgreSQL only: PGlite has one connection). */
   openAnother(): Promise<Database>;
 }
@@ -24,6 +26,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     return {
       ...database,
       url: undefined,
+      ownerUrl: undefined,
       openAnother: () => Promise.reject(new Error('PGlite has a single connection')),
       close: async () => {
         await database.close();
@@ -33,12 +36,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const name = `savoir_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(target.adminUrl, `CREATE DATABASE ${name} TEMPLATE ${target.templateName}`);
-  const url = withDatabase(target.adminUrl, name);
-  const database = await openPostgres(url, 5);
+  const url = withDatabase(target.adminUrl, name, TEST_LOGIN_ROLE);
+  const ownerUrl = withDatabase(target.adminUrl, name);
+  const database = await openPostgres(url, 5, ownerUrl);
   return {
     ...database,
     url,
-    openAnother: () => openPostgres(url, 5),
+    ownerUrl,
+    openAnother: () => openPostgres(url, 5, ownerUrl),
     close: async () => {
       await database.close();
       await adminQuery(target.adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -27,6 +27,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const database = await openPostgres(templateUrl, 1);
     await runMigrations(database);
     await database.close();
+    // As in production: the application logs in as a role that owns nothing and may only become
+    // savoir_app or savoir_platform; the superuser plays the migrating owner.
+    await adminQuery(
+      adminUrl,
+      `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${TEST_LOGIN_ROLE}') THEN CREATE ROLE ${TEST_LOGIN_ROLE} LOGIN NOINHERIT; END IF; END $$`,
+    );
+    await adminQuery(adminUrl, `GRANT savoir_app, savoir_platform TO ${TEST_LOGIN_ROLE}`);
     project.provide('testDatabase', { kind: 'postgres', adminUrl, templateName });
     return async () => {
       await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${templateName} WITH (FORCE)`);
@@ -41,9 +48,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => rmSync(root, { recursive: true, force: true });
 }
 
-export function withDatabase(url: string, name: string): string {
+export const TEST_LOGIN_ROLE = 'savoir_test_login';
+
+export function withDatabase(url: string, name: string, user?: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${name}`;
+  if (user) {
+    parsed.username = user;
+    parsed.password = '';
+  }
   return parsed.toString();
 }
 

@@ -7,6 +7,11 @@ import { pgPolicy, pgRole, type AnyPgColumn } from 'drizzle-orm/pg-core';
  * Created (with its grants) by the custom migration `0000_roles_and_extensions.sql`.
  */
 export const APP_ROLE_NAME = 'savoir_app';
+/**
+ * The role of platform work (`withUnscoped`): bypasses RLS, owns nothing, cannot alter tables or
+ * rewrite the audit log. Created by the custom migration `0005_platform_role.sql`.
+ */
+export const PLATFORM_ROLE_NAME = 'savoir_platform';
 export const appRole = pgRole(APP_ROLE_NAME).existing();
 
 /** The organisation of the current transaction, set by `withTenant`; NULL when none is set. */
