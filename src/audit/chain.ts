@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isSecretName } from '../crypto/secret-names.ts';
 import canonicalize from 'canonicalize';
 
 /** The previous hash of the first event of every chain. */
@@ -62,14 +63,6 @@ export function auditEventHash(prevHash: string, fields: HashedAuditFields): str
 const JSONB_UNSAFE_CHARACTERS = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
- * Keys whose values are secrets wherever they appear in details (the names the log redaction
- * knows): a caller who passes one by mistake stores "[redacted]", never the secret.
- */
-const SECRET_DETAIL_KEYS = new Set(
-  ['password', 'newPassword', 'currentPassword', 'token', 'secret', 'apiKey', 'masterKey', 'credentials', 'totpCode', 'recoveryCode', 'privateKey', 'authorization', 'cookie'].map((k) => k.toLowerCase()),
-);
-
-/**
  * Details as they will read back from jsonb: plain JSON values only (dates become strings,
  * undefined and functions vanish, -0 becomes 0), and strings that jsonb accepts (no NUL, no lone
  * surrogates), so the hash computed before the insert equals the one recomputed from the row.
@@ -78,7 +71,7 @@ const SECRET_DETAIL_KEYS = new Set(
 export function normalizeAuditDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
   if (!details) return {};
   const text = JSON.stringify(details, (key, value: unknown) =>
-    SECRET_DETAIL_KEYS.has(key.toLowerCase())
+    isSecretName(key)
       ? '[redacted]'
       : typeof value === 'string' ? value.replace(JSONB_UNSAFE_CHARACTERS, '\uFFFD') : typeof value === 'bigint' ? value.toString() : value,
   );

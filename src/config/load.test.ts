@@ -57,8 +57,12 @@ describe('configuration', () => {
 
   it('turns off the redirect when a proxy terminates TLS', () => {
     const config = loadConfig({ SAVOIR_TLS_TERMINATED_BY_PROXY: 'true' });
-    expect(config.tls.mode).toBe('proxy');
+    expect(config.tls).toEqual({ mode: 'proxy', trustedProxies: ['127.0.0.1', '::1'] });
     expect(config.http.redirectPort).toBeNull();
+    expect(loadConfig({ SAVOIR_TLS_TERMINATED_BY_PROXY: 'true', SAVOIR_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7' }).tls).toEqual({
+      mode: 'proxy',
+      trustedProxies: ['10.0.0.0/8', '192.168.1.7'],
+    });
   });
 });
 

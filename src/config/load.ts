@@ -18,7 +18,7 @@ export interface Config {
   tls:
     | { mode: 'self-signed'; certFile: string; keyFile: string }
     | { mode: 'files'; certFile: string; keyFile: string }
-    | { mode: 'proxy' };
+    | { mode: 'proxy'; trustedProxies: string[] };
   masterKey: { source: 'env'; value: string } | { source: 'file'; file: string } | { source: 'development'; file: string };
   demoData: boolean;
   mail: {
@@ -73,7 +73,8 @@ function toConfig(raw: RawEnv): Config {
   const dataDir = path.resolve(raw.SAVOIR_DATA_DIR);
   const port = raw.SAVOIR_PORT;
   const tls: Config['tls'] = raw.SAVOIR_TLS_TERMINATED_BY_PROXY
-    ? { mode: 'proxy' }
+    ? // Only these hops may set the client address; by default the proxy runs on this machine.
+      { mode: 'proxy', trustedProxies: raw.SAVOIR_TRUSTED_PROXIES ?? ['127.0.0.1', '::1'] }
     : raw.SAVOIR_TLS_CERT_FILE && raw.SAVOIR_TLS_KEY_FILE
       ? { mode: 'files', certFile: path.resolve(raw.SAVOIR_TLS_CERT_FILE), keyFile: path.resolve(raw.SAVOIR_TLS_KEY_FILE) }
       : { mode: 'self-signed', certFile: path.join(dataDir, 'tls', 'self-signed.crt'), keyFile: path.join(dataDir, 'tls', 'self-signed.key') };

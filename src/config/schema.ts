@@ -38,6 +38,12 @@ export const envSchema = z
     SAVOIR_TLS_CERT_FILE: z.string().min(1).optional(),
     SAVOIR_TLS_KEY_FILE: z.string().min(1).optional(),
     SAVOIR_TLS_TERMINATED_BY_PROXY: booleanFlag.default(false),
+    // Addresses (IPs or CIDR ranges, comma-separated) whose X-Forwarded-* headers are believed.
+    SAVOIR_TRUSTED_PROXIES: z
+      .string()
+      .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected IP addresses or CIDR ranges, comma-separated')))
+      .optional(),
     SAVOIR_MASTER_KEY: z.string().min(1).optional(),
     SAVOIR_MASTER_KEY_FILE: z.string().min(1).optional(),
     SAVOIR_DEMO_DATA: booleanFlag.optional(),

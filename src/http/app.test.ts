@@ -158,10 +158,35 @@ describe('logging', () => {
     const { LogCapture } = await import('../../test/support/app.ts');
     const sink = new LogCapture();
     const logger = createLogger({ logLevel: 'info' }, sink);
-    logger.info({ password: 'pw-hunter2', user: { apiKey: 'sk_live_123', name: 'ana' }, req: { headers: { authorization: 'Bearer tok-456', cookie: 'sid=789' } } }, 'attempt');
+    logger.info(
+      {
+        password: 'pw-hunter2',
+        user: { apiKey: 'sk_live_123', name: 'ana' },
+        req: { headers: { authorization: 'Bearer tok-456', cookie: 'sid=789' } },
+        job: { payload: { smtp: { Password: 'deep-pw-1' }, provider: { api_key: 'snake-key-2', clientSecret: 'cs-3' } } },
+        tokenCount: 12,
+      },
+      'attempt',
+    );
     logger.flush();
     await new Promise((resolve) => setImmediate(resolve));
     expect(sink.text).toContain('ana');
-    for (const secret of ['pw-hunter2', 'sk_live_123', 'tok-456', 'sid=789']) expect(sink.text).not.toContain(secret);
+    expect(sink.text).toContain('"tokenCount":12');
+    for (const secret of ['pw-hunter2', 'sk_live_123', 'tok-456', 'sid=789', 'deep-pw-1', 'snake-key-2', 'cs-3']) expect(sink.text).not.toContain(secret);
+  });
+});
+
+describe('behind a proxy', () => {
+  it('believes X-Forwarded-For only from a trusted proxy', async () => {
+    const database = await createTestDatabase();
+    const { testConfig } = await import('../../test/support/app.ts');
+    const { app } = await buildTestApp(database, { config: testConfig({ SAVOIR_TLS_TERMINATED_BY_PROXY: 'true', SAVOIR_TRUSTED_PROXIES: '10.1.2.3' }) });
+    app.get('/test/ip', { config: { public: true } }, async (request) => ({ ip: request.ip }));
+    const viaProxy = await app.inject({ method: 'GET', url: '/test/ip', remoteAddress: '10.1.2.3', headers: { 'x-forwarded-for': '203.0.113.9' } });
+    expect(viaProxy.json()).toEqual({ ip: '203.0.113.9' });
+    const forged = await app.inject({ method: 'GET', url: '/test/ip', remoteAddress: '198.51.100.4', headers: { 'x-forwarded-for': '203.0.113.9' } });
+    expect(forged.json()).toEqual({ ip: '198.51.100.4' });
+    await app.close();
+    await database.close();
   });
 });

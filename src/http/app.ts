@@ -47,7 +47,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: config.http.requestTimeoutMs,
     connectionTimeout: config.http.connectionTimeoutMs,
-    trustProxy: config.tls.mode === 'proxy',
+    // Never "trust every hop": a client could then choose the address written to audit events.
+    trustProxy: config.tls.mode === 'proxy' ? config.tls.trustedProxies : false,
     // Keep a caller's request id when it is well-formed, so a trace crosses systems; else make one.
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
