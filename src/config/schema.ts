@@ -46,6 +46,8 @@ export const envSchema = z
     SAVOIR_JOBS_ENABLED: booleanFlag.default(true),
     SAVOIR_JOBS_CONCURRENCY: positiveInt(64).default(2),
     SAVOIR_JOBS_LEASE_MS: positiveInt(3_600_000).default(60_000),
+    SAVOIR_SESSION_IDLE_TIMEOUT_MINUTES: positiveInt(24 * 60).default(30),
+    SAVOIR_SESSION_ABSOLUTE_TIMEOUT_HOURS: positiveInt(30 * 24).default(12),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.SAVOIR_TLS_CERT_FILE) !== Boolean(env.SAVOIR_TLS_KEY_FILE)) {
