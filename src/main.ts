@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { GuardrailError } from './config/guardrails.ts';
 import { ConfigError, loadConfig, type Config } from './config/load.ts';
+import { verifyAuditChains } from './audit/verify.ts';
+import { formatAuditVerification } from './cli/audit-verify.ts';
 import { formatDoctorReport, runDoctorChecks } from './cli/doctor.ts';
 import { generateMasterKeyText } from './crypto/master-key.ts';
 import { openDatabase } from './db/client.ts';
@@ -15,6 +17,7 @@ Commands:
   migrate          apply database migrations and exit
   doctor           print the effective configuration (secrets masked) and check database, TLS, data folder
   keys generate    print a new random master key (for SAVOIR_MASTER_KEY_FILE)
+  audit verify     check every audit chain; names the first broken event (exit 1 when one is broken)
   help             show this help
 
 Configuration comes from environment variables (see docs/operator-guide.md).`;
@@ -49,9 +52,27 @@ async function main(argv: string[]): Promise<number> {
       console.log(formatDoctorReport(config, checks));
       return checks.every((c) => c.ok) ? 0 : 1;
     }
+    case 'audit':
+      if (subcommand === 'verify') return auditVerify(config);
+      return unknownCommand(command, subcommand);
     default:
-      console.error(`Unknown command: ${[command, subcommand].filter(Boolean).join(' ')}\n\n${usage}`);
-      return 2;
+      return unknownCommand(command, subcommand);
+  }
+}
+
+function unknownCommand(command: string, subcommand: string | undefined): number {
+  console.error(`Unknown command: ${[command, subcommand].filter(Boolean).join(' ')}\n\n${usage}`);
+  return 2;
+}
+
+async function auditVerify(config: Config): Promise<number> {
+  const database = await openDatabase(config.database, { poolSize: 1 });
+  try {
+    const chains = await verifyAuditChains(database.db);
+    console.log(formatAuditVerification(chains));
+    return chains.every((c) => c.ok) ? 0 : 1;
+  } finally {
+    await database.close();
   }
 }
 

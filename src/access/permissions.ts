@@ -38,6 +38,10 @@ export const permissions = {
   'organizations:create': ['operator'],
   'organizations:read': ['operator'],
   'users:deactivate': ['operator'],
+  'audit:read': ['owner', 'admin'],
+  'audit:export': ['owner', 'admin'],
+  /** The platform's own audit chain (operators' actions, bootstrap); no client content. */
+  'platform-audit:read': ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

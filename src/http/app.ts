@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Config } from '../config/load.ts';
 import type { Database } from '../db/client.ts';
 import { defaultAuthenticators, registerIdentityRoutes } from '../auth/identity.routes.ts';
+import { registerAuditRoutes } from '../audit/audit.routes.ts';
 import { registerJobRoutes } from '../ops/jobs/jobs.routes.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installRouteAccess, type Authenticator } from './route-access.ts';
@@ -89,6 +90,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerHealthRoutes(app, database);
   registerJobRoutes(app, database.db);
   registerIdentityRoutes(app, deps);
+  registerAuditRoutes(app, database.db);
 
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/openapi.json',

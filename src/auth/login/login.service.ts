@@ -45,7 +45,7 @@ async function attemptLogin(tx: AppTx, config: Config, input: LoginInput, contex
       organizationId,
       actorType: 'user',
       actorId,
-      action: 'auth.login',
+      action: outcome === 'success' ? 'auth.login.succeeded' : 'auth.login.failed',
       targetType: 'user',
       ...(actorId ? { targetId: actorId } : {}),
       outcome,

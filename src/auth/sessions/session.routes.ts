@@ -109,7 +109,7 @@ export function registerSessionRoutes(app: FastifyInstance, { config, db }: Sess
       const context = requestContextOf(request);
       await withUnscoped(db, async (tx) => {
         await revokeSessionOfUser(tx, userId, sessionId);
-        await recordAuditEvent(tx, { organizationId: principal.organizationId, actorType: 'user', actorId: userId, action: 'auth.logout', targetType: 'session', targetId: sessionId, ip: context.ip, requestId: context.requestId });
+        await recordAuditEvent(tx, { organizationId: principal.organizationId, actorType: 'user', actorId: userId, action: 'auth.logged_out', targetType: 'session', targetId: sessionId, ip: context.ip, requestId: context.requestId });
       });
       clearSessionCookie(reply);
       return reply.code(204).send(null);

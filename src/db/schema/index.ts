@@ -5,3 +5,4 @@ export * from './identity.ts';
 export * from './mfa.ts';
 export * from './api-keys.ts';
 export * from './invitations.ts';
+export * from './audit.ts';
