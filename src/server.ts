@@ -11,6 +11,8 @@ import { createRedirectServer } from './http/redirect.ts';
 import { loadTlsMaterial, type TlsMaterial } from './http/tls.ts';
 import { createSetupLinkIfNoOperatorUnscoped } from './auth/platform/bootstrap.service.ts';
 import { JobRunner } from './ops/jobs/runner.ts';
+import { createEmailTransport } from './providers/email/create-transport.ts';
+import { registerEmailJobs } from './providers/email/deliver.ts';
 
 export interface RunningSavoir {
   app: FastifyInstance;
@@ -57,6 +59,12 @@ export async function startSavoir(config: Config, logger: Logger): Promise<Runni
 
     if (config.jobs.enabled) {
       runner = new JobRunner(database.db, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs, logger });
+      registerEmailJobs(runner, {
+        db: database.db,
+        transport: createEmailTransport(config.mail),
+        from: { address: config.mail.from, name: config.mail.fromName },
+        logger,
+      });
       runner.start();
     }
 

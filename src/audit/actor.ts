@@ -12,8 +12,10 @@ export function auditActorOf(principal: Principal): Pick<AuditEventInput, 'actor
     actorId?: string;
     userId?: string;
     apiKeyId?: string;
+    /** A platform operator, possibly acting inside an organisation under a support grant. */
+    operator?: boolean;
   };
   if (known.actorType) return { actorType: known.actorType, actorId: known.actorId ?? null };
   if (known.apiKeyId) return { actorType: 'api_key', actorId: known.apiKeyId };
-  return { actorType: principal.role === 'operator' ? 'operator' : 'user', actorId: known.userId ?? null };
+  return { actorType: known.operator || principal.role === 'operator' ? 'operator' : 'user', actorId: known.userId ?? null };
 }

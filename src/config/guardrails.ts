@@ -32,6 +32,9 @@ export function productionRefusals(config: Config): Refusal[] {
   if (config.mail.transport === 'file') {
     refusals.push({ rule: 'mail-transport', message: 'SAVOIR_MAIL_TRANSPORT is file (development only): use smtp or brevo in production' });
   }
+  if (config.mail.transport === 'brevo' && !config.mail.brevoBaseUrl.startsWith('https://')) {
+    refusals.push({ rule: 'mail-transport', message: 'SAVOIR_BREVO_BASE_URL must be an https:// URL in production' });
+  }
   return refusals;
 }
 

@@ -18,7 +18,15 @@ export interface Config {
     | { mode: 'proxy' };
   masterKey: { source: 'env'; value: string } | { source: 'file'; file: string } | { source: 'development'; file: string };
   demoData: boolean;
-  mail: { transport: 'file' | 'smtp' | 'brevo'; from: string; smtpUrl?: string; brevoApiKey?: string; outboxDir: string };
+  mail: {
+    transport: 'file' | 'smtp' | 'brevo';
+    from: string;
+    fromName: string;
+    smtpUrl?: string;
+    brevoApiKey?: string;
+    brevoBaseUrl: string;
+    outboxDir: string;
+  };
   logLevel: RawEnv['SAVOIR_LOG_LEVEL'];
   jobs: { enabled: boolean; concurrency: number; leaseMs: number };
   /** Sessions end after this much inactivity, and after this long whatever happens. */
@@ -90,8 +98,10 @@ function toConfig(raw: RawEnv): Config {
     mail: {
       transport: raw.SAVOIR_MAIL_TRANSPORT,
       from: raw.SAVOIR_MAIL_FROM,
+      fromName: raw.SAVOIR_MAIL_FROM_NAME,
       smtpUrl: raw.SAVOIR_SMTP_URL,
       brevoApiKey: raw.SAVOIR_BREVO_API_KEY,
+      brevoBaseUrl: raw.SAVOIR_BREVO_BASE_URL,
       outboxDir: path.join(dataDir, 'mail'),
     },
     logLevel: raw.SAVOIR_LOG_LEVEL,

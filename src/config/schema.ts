@@ -41,6 +41,8 @@ export const envSchema = z
     SAVOIR_MAIL_FROM: z.email({ error: 'expected an e-mail address' }).default('savoir@localhost'),
     SAVOIR_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'expected an smtp:// or smtps:// URL').optional(),
     SAVOIR_BREVO_API_KEY: z.string().min(1).optional(),
+    SAVOIR_BREVO_BASE_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).default('https://api.brevo.com'),
+    SAVOIR_MAIL_FROM_NAME: z.string().min(1).max(100).default('Savoir'),
     SAVOIR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SAVOIR_BODY_LIMIT_BYTES: positiveInt(100 * 1024 * 1024).default(1024 * 1024),
     SAVOIR_JOBS_ENABLED: booleanFlag.default(true),

@@ -33,9 +33,10 @@ export async function createInvitation(
     if (member) throw new AppError('conflict', 'This person is already a member', { errors: [{ field: 'body.email', message: 'already a member' }] });
   }
   const token = newToken();
+  const expiresAt = new Date(Date.now() + INVITATION_TTL_MS);
   const [row] = await tx
     .insert(invitations)
-    .values({ organizationId: tenant.organizationId, email, role: input.role, tokenHash: hashToken(token), invitedBy: actor.userId, expiresAt: new Date(Date.now() + INVITATION_TTL_MS) })
+    .values({ organizationId: tenant.organizationId, email, role: input.role, tokenHash: hashToken(token), invitedBy: actor.userId, expiresAt })
     .returning();
   const [organization] = await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, tenant.organizationId));
   await queueEmail(tx, {
@@ -43,7 +44,7 @@ export async function createInvitation(
     to: email,
     template: 'invitation',
     locale: input.locale ?? (existingUser?.locale === 'en' ? 'en' : 'fr'),
-    variables: { link: `${config.http.publicUrl}/invitations/accept#token=${token}`, organizationName: organization?.name ?? '', role: input.role },
+    variables: { link: `${config.http.publicUrl}/invitations/accept#token=${token}`, organizationName: organization?.name ?? '', role: input.role, expiresAt: expiresAt.toISOString() },
   });
   await recordAuditEvent(tx, { ...actor, organizationId: tenant.organizationId, action: 'invitation.created', targetType: 'invitation', targetId: row!.id, details: { email, role: input.role } });
   return row!;

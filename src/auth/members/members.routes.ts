@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { organizationRoles } from '../../access/permissions.ts';
+import type { Config } from '../../config/load.ts';
 import type { AppDb } from '../../db/client.ts';
 import { withTenant } from '../../db/tenancy.ts';
 import { principalOf } from '../../http/route-access.ts';
@@ -11,7 +12,7 @@ import { changeMemberRole, removeMember, resetMemberMfa } from './members.servic
 
 const memberParams = z.object({ membershipId: z.uuid({ error: 'expected a membership id (UUID)' }) });
 
-export function registerMemberRoutes(app: FastifyInstance, { db }: { db: AppDb }): void {
+export function registerMemberRoutes(app: FastifyInstance, { config, db }: { config: Config; db: AppDb }): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
@@ -59,7 +60,7 @@ export function registerMemberRoutes(app: FastifyInstance, { db }: { db: AppDb }
     { config: { permission: 'members:reset-mfa' }, schema: { summary: "Reset a member's second factors (needs a recent second factor)", tags: ['members'], params: memberParams, response: { 204: z.null() } } },
     async (request, reply) => {
       const principal = principalOf(request);
-      await withTenant(db, principal, (tx) => resetMemberMfa(tx, principal, request.params.membershipId, requestContextOf(request)));
+      await withTenant(db, principal, (tx) => resetMemberMfa(tx, config, principal, request.params.membershipId, requestContextOf(request)));
       return reply.code(204).send(null);
     },
   );

@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm';
 import type { OrganizationRole } from '../../access/permissions.ts';
 import { recordAuditEvent } from '../../audit/audit.service.ts';
 import type { AppTx } from '../../db/client.ts';
-import { recoveryCodes, totpFactors, webauthnCredentials } from '../../db/schema/index.ts';
+import type { Config } from '../../config/load.ts';
+import { organizations, recoveryCodes, totpFactors, webauthnCredentials } from '../../db/schema/index.ts';
 import { AppError } from '../../http/errors.ts';
 import type { TenantPrincipal } from '../../http/route-access.ts';
 import { queueEmail } from '../../providers/email/outbox.service.ts';
@@ -47,13 +48,14 @@ export async function removeMember(tx: AppTx, actor: TenantPrincipal, membership
 }
 
 /** For a member who lost their factors: they enrol again at next sign-in; every session ends now. */
-export async function resetMemberMfa(tx: AppTx, actor: TenantPrincipal, membershipId: string, context: RequestContext): Promise<void> {
+export async function resetMemberMfa(tx: AppTx, config: Config, actor: TenantPrincipal, membershipId: string, context: RequestContext): Promise<void> {
   const target = await loadTarget(tx, actor, membershipId);
   if (target.userId === actor.userId) throw new AppError('forbidden', 'Reset your own factors from your account, or ask another administrator');
   await tx.delete(totpFactors).where(eq(totpFactors.userId, target.userId));
   await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.userId));
   await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, target.userId));
   await revokeAllSessionsOfUser(tx, target.userId);
-  await queueEmail(tx, { organizationId: actor.organizationId, to: target.email, template: 'mfa-reset', locale: target.locale === 'en' ? 'en' : 'fr', variables: { email: target.email } });
+  const [organization] = await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, actor.organizationId));
+  await queueEmail(tx, { organizationId: actor.organizationId, to: target.email, template: 'mfa-reset', locale: target.locale === 'en' ? 'en' : 'fr', variables: { organizationName: organization?.name ?? '', link: `${config.http.publicUrl}/login` } });
   await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.mfa_reset', targetType: 'user', targetId: target.userId });
 }

@@ -42,7 +42,7 @@ export function registerPasswordResetRoutes(app: FastifyInstance, { config, db }
         }
         const token = newToken();
         const [row] = await tx.insert(passwordResetTokens).values({ userId: user.id, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + RESET_TOKEN_TTL_MS) }).returning();
-        await queueEmail(tx, { organizationId: null, to: user.email, template: 'password-reset', locale: user.locale === 'en' ? 'en' : 'fr', variables: { link: `${config.http.publicUrl}/password-reset#token=${token}`, validMinutes: String(RESET_TOKEN_TTL_MS / 60_000) } });
+        await queueEmail(tx, { organizationId: null, to: user.email, template: 'password-reset', locale: user.locale === 'en' ? 'en' : 'fr', variables: { link: `${config.http.publicUrl}/password-reset#token=${token}`, expiresInMinutes: String(RESET_TOKEN_TTL_MS / 60_000) } });
         await recordAuditEvent(tx, { organizationId: null, actorType: 'user', actorId: user.id, action: 'auth.password_reset.requested', targetType: 'password_reset', targetId: row!.id, ip: context.ip, requestId: context.requestId });
       });
       return reply.code(202).send({ message: 'If an account uses this address, a reset link is on its way.' });

@@ -6,3 +6,4 @@ export * from './mfa.ts';
 export * from './api-keys.ts';
 export * from './invitations.ts';
 export * from './audit.ts';
+export * from './email.ts';
