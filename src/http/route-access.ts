@@ -62,8 +62,9 @@ export function installRouteAccess(app: FastifyInstance, authenticators: Authent
       if (principal) break;
     }
     if (!principal) throw new AppError('unauthenticated', 'Sign in or present an API key to use this route', { headers: { 'www-authenticate': 'Bearer' } });
-    authorize(principal, config.permission);
+    // Known before the decision, so that a refused attempt is attributed too (support access audit).
     request.principal = principal;
+    authorize(principal, config.permission);
   });
 }
 

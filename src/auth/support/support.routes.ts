@@ -89,10 +89,11 @@ export function registerSupportRoutes(app: FastifyInstance, { db }: { db: AppDb 
     },
   );
 
-  // Every request an operator makes under a grant lands in the organisation's audit log.
-  app.addHook('onResponse', async (request, reply) => {
+  // Every request an operator makes under a grant lands in the organisation's audit log, written
+  // before the answer leaves (onSend), so no access goes unrecorded if the process stops.
+  app.addHook('onSend', async (request, reply, payload) => {
     const principal = request.principal;
-    if (!principal?.supportGrantId || !principal.organizationId) return;
+    if (!principal?.supportGrantId || !principal.organizationId) return payload;
     const context = requestContextOf(request);
     await withTenant(db, { organizationId: principal.organizationId }, (tx) =>
       recordAuditEvent(tx, {
@@ -104,6 +105,7 @@ export function registerSupportRoutes(app: FastifyInstance, { db }: { db: AppDb 
         outcome: reply.statusCode < 400 ? 'success' : 'failure',
         details: { supportGrantId: principal.supportGrantId, status: reply.statusCode },
       }),
-    ).catch((error: unknown) => request.log.error({ err: error }, 'could not audit a support access'));
+    );
+    return payload;
   });
 }
