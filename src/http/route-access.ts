@@ -39,14 +39,33 @@ declare module 'fastify' {
 
 export type Authenticator = (request: FastifyRequest) => Promise<Principal | undefined>;
 
+/** A registered route and what it declared, as the route x role tests enumerate them. */
+export interface DeclaredRoute {
+  method: string;
+  url: string;
+  permission?: Permission;
+  public?: true;
+}
+const catalogues = new WeakMap<FastifyInstance, DeclaredRoute[]>();
+
+/** Every route registered on the app (after `ready()`), with its declaration. */
+export function declaredRoutes(app: FastifyInstance): readonly DeclaredRoute[] {
+  return catalogues.get(app) ?? [];
+}
+
 /**
  * Every route must declare a permission or be declared public: a route that declares nothing
  * stops the server at start-up, so it cannot ship. Then every non-public request is
  * authenticated and checked against the matrix before its handler runs.
  */
 export function installRouteAccess(app: FastifyInstance, authenticators: Authenticator[]): void {
+  const catalogue: DeclaredRoute[] = [];
+  catalogues.set(app, catalogue);
   app.addHook('onRoute', (route) => {
     const config = route.config as { permission?: Permission; public?: true } | undefined;
+    for (const method of [route.method].flat()) {
+      catalogue.push({ method: String(method), url: route.url, ...(config?.permission ? { permission: config.permission } : {}), ...(config?.public ? { public: true as const } : {}) });
+    }
     const declared = Number(Boolean(config?.permission)) + Number(Boolean(config?.public));
     if (declared !== 1 && !route.url.startsWith('*')) {
       throw new Error(`route ${String(route.method)} ${route.url} must declare exactly one of config.permission or config.public`);
