@@ -33,6 +33,8 @@ export const permissions = {
   // Support access granted to platform operators: visible to administrators, granted by owners.
   'support-grants:read': administrators,
   'support-grants:manage': ['owner'],
+  // Ending support access early only reduces access: any administrator may, without step-up.
+  'support-grants:revoke': administrators,
 
   // Platform level: operators only.
   'organizations:create': ['operator'],

@@ -1,10 +1,10 @@
 import { hash as bcryptHash } from '@node-rs/bcrypt';
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
 import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
 import { createOrganization, createUser, sessionCookieOf, signIn, TEST_PASSWORD } from '../../../test/support/identity.ts';
-import { loginThrottle, sessions, users } from '../../db/schema/index.ts';
+import { auditEvents, loginThrottle, sessions, users } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
 import { SESSION_COOKIE } from '../sessions/session-cookie.ts';
 import { hashToken } from '../tokens.ts';
@@ -92,6 +92,24 @@ describe('password sign-in', () => {
     const [user] = await withUnscoped(database.db, (tx) => tx.select().from(users).where(eq(users.id, userId)));
     expect(user!.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     await signIn(t.app, 'legacy@example.org');
+  });
+
+  it('audits every sign-in, failures included, with the reason (never the password)', async () => {
+    await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'audit-ghost@example.org', password: 'some wrong password' } });
+    await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'ada@example.org', password: 'another wrong password' } });
+    await signIn(t.app, 'ada@example.org');
+    const events = await withUnscoped(database.db, (tx) => tx.select().from(auditEvents).where(inArray(auditEvents.action, ['auth.login.failed', 'auth.login.succeeded'])));
+    const ghost = events.find((e) => (e.details as { email?: string }).email === 'audit-ghost@example.org');
+    expect(ghost).toMatchObject({ action: 'auth.login.failed', outcome: 'failure', organizationId: null, details: { reason: 'unknown_account' } });
+    expect(events.some((e) => e.action === 'auth.login.failed' && (e.details as { reason?: string }).reason === 'wrong_password')).toBe(true);
+    expect(events.some((e) => e.action === 'auth.login.succeeded' && e.organizationId === orgId)).toBe(true);
+    expect(JSON.stringify(events)).not.toContain('wrong password');
+  });
+
+  it('the OpenAPI document describes the identity routes', async () => {
+    const doc = await t.app.inject({ method: 'GET', url: '/api/openapi.json' });
+    expect(doc.statusCode).toBe(200);
+    expect(Object.keys(doc.json().paths)).toEqual(expect.arrayContaining(['/api/v1/auth/login', '/api/v1/api-keys', '/api/v1/members/{membershipId}']));
   });
 
   it('me, CSRF on state changes, session list, revoke, logout', async () => {

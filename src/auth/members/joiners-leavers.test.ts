@@ -140,7 +140,10 @@ describe('joiners and leavers', () => {
     const changed = await t.app.inject({ method: 'PATCH', url: `/api/v1/members/${await membershipOf(demoted.userId)}`, headers: owner.headers, payload: { role: 'editor' } });
     expect(changed.statusCode).toBe(204);
     expect((await withKey(demoted.key)).statusCode).toBe(403);
-    expect((await t.app.inject({ method: 'GET', url: '/api/v1/members', headers: { cookie: demoted.session.cookie } })).statusCode).toBe(403);
+    // A privilege change ends the person's sessions: a new sign-in gives a new session id.
+    expect((await me(demoted.session)).statusCode).toBe(401);
+    const back = await signIn(t.app, 'demoted@example.org');
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/members', headers: { cookie: back.cookie } })).statusCode).toBe(403);
   });
 
   it('MFA reset of someone else needs a recent second factor, ends their sessions', async () => {

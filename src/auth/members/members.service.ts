@@ -34,7 +34,10 @@ export async function changeMemberRole(tx: AppTx, actor: TenantPrincipal, member
   if (target.role === role) return;
   await keepAnOwner(tx, actor, target.role);
   await setMemberRole(tx, actor, membershipId, role);
-  await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.role_changed', targetType: 'user', targetId: target.userId, details: { from: target.role, to: role } });
+  // A privilege change ends the person's sessions here: they sign in again under a new session id
+  // (and, for an administrator role, meet the second-factor requirement at once).
+  const sessionsRevoked = await revokeAllSessionsOfUser(tx, target.userId, actor.organizationId);
+  await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.role_changed', targetType: 'user', targetId: target.userId, details: { from: target.role, to: role, sessionsRevoked } });
 }
 
 /** Removal cuts the person off at once: their sessions in this organisation and their keys here end. */

@@ -71,7 +71,7 @@ export function registerSupportRoutes(app: FastifyInstance, { db }: { db: AppDb 
 
   r.delete(
     '/api/v1/support-grants/:grantId',
-    { config: { permission: 'support-grants:manage' }, schema: { summary: 'End support access now', tags: ['support'], params: z.object({ grantId: z.uuid({ error: 'expected a grant id (UUID)' }) }), response: { 204: z.null() } } },
+    { config: { permission: 'support-grants:revoke' }, schema: { summary: 'End support access now', tags: ['support'], params: z.object({ grantId: z.uuid({ error: 'expected a grant id (UUID)' }) }), response: { 204: z.null() } } },
     async (request, reply) => {
       const principal = principalOf(request);
       const context = requestContextOf(request);
