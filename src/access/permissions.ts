@@ -18,6 +18,9 @@ export const permissions = {
   'session:self': everyone,
   'mfa:enrol': everyone,
   'mfa:verify': everyone,
+  /** Managing one's own factors (new recovery codes, removing a factor): needs a recent second factor. */
+  'mfa:manage': everyone,
+  'account:password': everyone,
 
   // Joiners and leavers, in the caller's organisation.
   'members:read': administrators,
@@ -60,7 +63,7 @@ export const rolesRequiringMfa: readonly Role[] = ['owner', 'admin', 'operator']
  * a session that proved one at sign-in. API keys can never hold them (they have no second factor).
  * Provider credentials join this list when their routes land.
  */
-export const stepUpPermissions: ReadonlySet<Permission> = new Set<Permission>(['members:change-role', 'members:reset-mfa', 'api-keys:create', 'support-grants:manage']);
+export const stepUpPermissions: ReadonlySet<Permission> = new Set<Permission>(['members:change-role', 'members:reset-mfa', 'api-keys:create', 'support-grants:manage', 'mfa:manage']);
 export const STEP_UP_WINDOW_MS = 10 * 60 * 1000;
 
 /** What a session may do before its second factor is proven: see itself, sign out, prove the factor. */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadMasterKey } from '../crypto/master-key.ts';
 import type { AppDependencies } from '../http/app.ts';
 import type { Authenticator } from '../http/route-access.ts';
+import { registerAccountRoutes } from './account/account.routes.ts';
 import { apiKeyAuthenticator } from './api-keys/api-key-authenticator.ts';
 import { registerApiKeyRoutes } from './api-keys/api-keys.routes.ts';
 import { registerInvitationRoutes } from './invitations/invitations.routes.ts';
@@ -24,6 +25,7 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: Pick<AppDepen
   const context = { config: deps.config, db: deps.database.db };
   registerSessionRoutes(app, context);
   registerMfaRoutes(app, { ...context, masterKey: loadMasterKey(deps.config.masterKey) });
+  registerAccountRoutes(app, context);
   registerPasswordResetRoutes(app, context);
   registerSetupRoutes(app, context);
   registerMemberRoutes(app, context);

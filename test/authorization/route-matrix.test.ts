@@ -59,6 +59,8 @@ describe('route x role matrix', () => {
   const resourcesOfA: Record<string, string> = {};
 
   async function freshSession(caller: Caller): Promise<Record<string, string>> {
+    // Earlier calls may have removed the caller's factor (DELETE /auth/mfa/totp): every call starts enrolled.
+    await enrolTotpDirectly(database.db, t.config, caller.userId);
     const session = await withUnscoped(database.db, (tx) =>
       startSession(tx, t.config.sessions, { userId: caller.userId, organizationId: caller.organizationId, mfaVerifiedAt: new Date() }, { ip: '127.0.0.1', requestId: null, userAgent: 'matrix' }),
     );
