@@ -33,7 +33,18 @@ export DEBIAN_FRONTEND=noninteractive
 
 log() { printf '[postgres.sh] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-as_pg() { (cd / && runuser -u postgres -- "$@"); }
+# Run as the postgres OS user with only fds 0-2 open: the server daemonizes,
+# and an inherited fd 3 (our stdout) would make `$(bash postgres.sh)` hang.
+as_pg() {
+  (
+    cd /
+    for fd in "/proc/$BASHPID/fd"/*; do
+      fd="${fd##*/}"
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec runuser -u postgres -- "$@"
+  )
+}
 
 [ "$(id -u)" -eq 0 ] || die "must run as root"
 
@@ -103,6 +114,7 @@ fi
 # exactly the release codename wins (so -security/-updates are not picked).
 derive_mirror() {
   local codename files=()
+  # shellcheck disable=SC1091
   codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
   [ -n "$codename" ] || codename=bookworm
   [ -f /etc/apt/sources.list ] && files+=(/etc/apt/sources.list)
@@ -220,6 +232,7 @@ install_pgvector
 # --------------------------------------------------------------------------
 # 3. cluster on 127.0.0.1:$PORT
 # --------------------------------------------------------------------------
+port_busy() { timeout 3 bash -c ": </dev/tcp/127.0.0.1/$PORT" 2>/dev/null; }
 ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -t 2; }
 
 init_cluster() {
@@ -236,18 +249,32 @@ init_cluster() {
   chown postgres:postgres "$DATA/$MARKER"
 }
 
+# Returns 0 when started, 2 when the port could not be bound (after a few
+# tries: 54329 lies in Linux's ephemeral range, so a client socket may hold it
+# for a moment), 1 on any other failure.
 start_cluster() {
   # Sockets: in the data dir unless its path is too long for a socket name.
-  local sockdir="$DATA"
+  local sockdir="$DATA" log="$DATA/server.log" off try
   [ "${#DATA}" -le 80 ] || sockdir=""
-  as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories='$sockdir' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-    start >&2
+  for try in 1 2 3; do
+    off=$(( $(stat -c %s "$log" 2>/dev/null || echo 0) + 1 ))
+    if as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories='$sockdir' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start >&2; then
+      return 0
+    fi
+    tail -c +"$off" "$log" 2>/dev/null | tail -n 20 >&2 || true
+    tail -c +"$off" "$log" 2>/dev/null | grep -q 'could not bind\|could not create any TCP/IP' || return 1
+    log "port $PORT busy (try $try/3)"
+    sleep 3
+  done
+  return 2
 }
 
 if ready; then
   log "a server already accepts connections on 127.0.0.1:$PORT; reusing it"
 else
+  port_busy && die "127.0.0.1:$PORT is taken by something that is not an accepting PostgreSQL; set PGPORT"
   if [ -f "$DATA/PG_VERSION" ]; then
     [ "$(cat "$DATA/PG_VERSION")" = 15 ] || die "$DATA holds a PostgreSQL $(cat "$DATA/PG_VERSION") cluster, not 15"
     if cluster_running; then
@@ -259,17 +286,16 @@ else
     init_cluster
   fi
   log "starting cluster on 127.0.0.1:$PORT"
-  if ! start_cluster; then
-    tail -n 20 "$DATA/server.log" >&2 2>/dev/null || true
-    if [ -f "$DATA/$MARKER" ]; then
-      # A throwaway test cluster (fsync=off) may not survive a machine crash.
-      log "start failed; re-creating the throwaway cluster in $DATA"
-      rm -rf "$DATA"
-      init_cluster
-      start_cluster || { tail -n 20 "$DATA/server.log" >&2 || true; die "could not start PostgreSQL"; }
-    else
-      die "could not start PostgreSQL (see $DATA/server.log)"
-    fi
+  rc=0; start_cluster || rc=$?
+  if [ "$rc" -eq 2 ]; then
+    die "could not bind 127.0.0.1:$PORT; set PGPORT"
+  elif [ "$rc" -ne 0 ]; then
+    [ -f "$DATA/$MARKER" ] || die "could not start PostgreSQL (see $DATA/server.log)"
+    # A throwaway test cluster (fsync=off) may not survive a machine crash.
+    log "start failed; re-creating the throwaway cluster in $DATA"
+    rm -rf "$DATA"
+    init_cluster
+    start_cluster || die "could not start PostgreSQL (see $DATA/server.log)"
   fi
 fi
 

@@ -13,15 +13,12 @@ import { openPglite, openPostgres, type Database } from '../src/db/client.ts';
 import { runMigrations } from '../src/db/migrate.ts';
 import { auditEvents, organizations } from '../src/db/schema/index.ts';
 import { withTenant, withUnscoped } from '../src/db/tenancy.ts';
+import { percentile } from './support/stats.ts';
 
 const SEQUENTIAL_EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1000);
 const WRITERS = 8;
 const EVENTS_PER_WRITER = 150;
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 
 async function adminQuery(url: string, statement: string): Promise<void> {

@@ -42,7 +42,7 @@ describe('audit event routes', () => {
     [orgA, orgB] = created.map((o) => o.id) as [string, string];
     for (let n = 1; n <= 7; n += 1) await record(orgA, { actorId: n % 2 ? 'u-1' : 'u-2', action: n % 3 ? 'auth.login.succeeded' : 'member.role_changed', details: { n } });
     await record(orgA, { action: 'member.renamed', targetType: 'user', targetId: '=HYPERLINK("http://evil.example","x")', details: { name: '+cmd|calc', quote: 'say "hi", then\nleave' } });
-    await record(orgB, { action: 'auth.login.succeeded', details: { secret: 'beta-only' } });
+    await record(orgB, { action: 'auth.login.succeeded', details: { note: 'beta-only' } });
     await withUnscoped(database.db, (tx) => recordAuditEvent(tx, { organizationId: null, actorType: 'operator', actorId: 'op-1', action: 'organization.created', targetId: orgA }));
   });
   afterAll(async () => {
@@ -103,7 +103,7 @@ describe('audit event routes', () => {
     expect(response.headers['content-disposition']).toMatch(/attachment; filename="audit-events-.*\.jsonl"/);
     const lines = response.body.trimEnd().split('\n').map((line) => JSON.parse(line) as { sequence: number; organizationId: string; details: unknown; hash: string });
     expect(lines.map((l) => l.sequence)).toEqual([1]);
-    expect(lines[0]).toMatchObject({ organizationId: orgB, details: { secret: 'beta-only' } });
+    expect(lines[0]).toMatchObject({ organizationId: orgB, details: { note: 'beta-only' } });
     const after = await app.inject({ method: 'GET', url: '/api/v1/audit-events?action=audit.exported', headers: as(orgB, 'admin') });
     expect((after.json() as { events: unknown[] }).events).toEqual([
       expect.objectContaining({ actorType: 'user', actorId: 'owner-b', action: 'audit.exported', details: { format: 'jsonl', eventCount: 1, filters: {} }, requestId: expect.any(String) }),

@@ -88,10 +88,20 @@ describe('hash-chained, append-only audit log', () => {
   it('stores details as they read back, so awkward values still verify', async () => {
     const orgId = await newOrganization('awkward');
     await withTenant(database.db, { organizationId: orgId }, (tx) =>
-      recordAuditEvent(tx, event(orgId, 1, { details: { when: new Date('2026-01-02T03:04:05.678Z'), gone: undefined, nul: 'a\u0000b', big: 12345678901234567890, zero: -0, nested: { z: 1, a: [1, 'é', null] } } })),
+      recordAuditEvent(tx, event(orgId, 1, { details: { when: new Date('2026-01-02T03:04:05.678Z'), gone: undefined, nul: 'a\u0000b', big: 2 ** 64, zero: -0, nested: { z: 1, a: [1, 'é', null] } } })),
     );
     const [row] = await chainOf(orgId);
-    expect(row?.details).toEqual({ when: '2026-01-02T03:04:05.678Z', nul: 'a\uFFFDb', big: 12345678901234567000, zero: 0, nested: { z: 1, a: [1, 'é', null] } });
+    expect(row?.details).toEqual({ when: '2026-01-02T03:04:05.678Z', nul: 'a\uFFFDb', big: 2 ** 64, zero: 0, nested: { z: 1, a: [1, 'é', null] } });
+    expect(await verificationOf(orgId)).toMatchObject({ ok: true });
+  });
+
+  it('never stores a secret passed in details by mistake', async () => {
+    const orgId = await newOrganization('no-secrets');
+    await withTenant(database.db, { organizationId: orgId }, (tx) =>
+      recordAuditEvent(tx, event(orgId, 1, { details: { password: 'hunter2-hunter2', nested: { apiKey: 'sk-live-123', Token: 'tok-1', tokenId: 'kept' } } })),
+    );
+    const [row] = await chainOf(orgId);
+    expect(row?.details).toEqual({ password: '[redacted]', nested: { apiKey: '[redacted]', Token: '[redacted]', tokenId: 'kept' } });
     expect(await verificationOf(orgId)).toMatchObject({ ok: true });
   });
 

@@ -58,17 +58,29 @@ export function auditEventHash(prevHash: string, fields: HashedAuditFields): str
 }
 
 /** NUL and lone UTF-16 surrogates: valid in a JS string, refused by jsonb. */
+// eslint-disable-next-line no-control-regex -- NUL is precisely what jsonb refuses
 const JSONB_UNSAFE_CHARACTERS = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Keys whose values are secrets wherever they appear in details (the names the log redaction
+ * knows): a caller who passes one by mistake stores "[redacted]", never the secret.
+ */
+const SECRET_DETAIL_KEYS = new Set(
+  ['password', 'newPassword', 'currentPassword', 'token', 'secret', 'apiKey', 'masterKey', 'credentials', 'totpCode', 'recoveryCode', 'privateKey', 'authorization', 'cookie'].map((k) => k.toLowerCase()),
+);
 
 /**
  * Details as they will read back from jsonb: plain JSON values only (dates become strings,
  * undefined and functions vanish, -0 becomes 0), and strings that jsonb accepts (no NUL, no lone
  * surrogates), so the hash computed before the insert equals the one recomputed from the row.
+ * Values under secret-looking keys are replaced by "[redacted]".
  */
 export function normalizeAuditDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
   if (!details) return {};
-  const text = JSON.stringify(details, (_key, value: unknown) =>
-    typeof value === 'string' ? value.replace(JSONB_UNSAFE_CHARACTERS, '\uFFFD') : typeof value === 'bigint' ? value.toString() : value,
+  const text = JSON.stringify(details, (key, value: unknown) =>
+    SECRET_DETAIL_KEYS.has(key.toLowerCase())
+      ? '[redacted]'
+      : typeof value === 'string' ? value.replace(JSONB_UNSAFE_CHARACTERS, '\uFFFD') : typeof value === 'bigint' ? value.toString() : value,
   );
   const parsed = JSON.parse(text) as unknown;
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('audit details must be an object');
