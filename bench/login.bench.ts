@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config/load.ts';
 import { openPglite } from '../src/db/client.ts';
 import { runMigrations } from '../src/db/migrate.ts';
 import { memberships, organizations, users } from '../src/db/schema/index.ts';
+import { percentile } from './support/stats.ts';
 import { withUnscoped } from '../src/db/tenancy.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createLogger } from '../src/http/logger.ts';
@@ -18,10 +19,6 @@ import { createLogger } from '../src/http/logger.ts';
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 40);
 const PASSWORD = 'correct horse battery staple 42';
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
 async function timeEach(count: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
