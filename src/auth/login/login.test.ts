@@ -3,8 +3,8 @@ import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
 import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createOrganization, createUser, sessionCookieOf, signIn, TEST_PASSWORD } from '../../../test/support/identity.ts';
-import { auditEvents, loginThrottle, sessions, users } from '../../db/schema/index.ts';
+import { createOrganization, createUser, sessionCookieOf, signedInFrom, signIn, TEST_PASSWORD } from '../../../test/support/identity.ts';
+import { auditEvents, loginThrottle, memberships, sessions, users } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
 import { SESSION_COOKIE } from '../sessions/session-cookie.ts';
 import { hashToken } from '../tokens.ts';
@@ -138,6 +138,26 @@ describe('password sign-in', () => {
     const out = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: a.headers });
     expect(out.statusCode).toBe(204);
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: a.cookie } })).statusCode).toBe(401);
+  });
+
+  it('signs in to the organisation chosen, switches with a new session id, and not into a stranger organisation', async () => {
+    const other = await createOrganization(database.db, 'Other');
+    const stranger = await createOrganization(database.db, 'Stranger');
+    const userId = await createUser(database.db, { email: 'multi@example.org', organizationId: orgId, role: 'analyst' });
+    await withUnscoped(database.db, (tx) => tx.insert(memberships).values({ organizationId: other, userId, role: 'editor' }));
+    const inOther = await signIn(t.app, 'multi@example.org', TEST_PASSWORD, other);
+    expect(inOther.body).toMatchObject({ organizationId: other, role: 'editor' });
+    expect((inOther.body.organizations as unknown[]).length).toBe(2);
+    const notMine = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'multi@example.org', password: TEST_PASSWORD, organizationId: stranger } });
+    expect(notMine.statusCode).toBe(403);
+    const switched = await t.app.inject({ method: 'POST', url: '/api/v1/auth/organization', headers: inOther.headers, payload: { organizationId: orgId } });
+    expect(switched.statusCode).toBe(200);
+    expect(switched.json()).toMatchObject({ organizationId: orgId, role: 'analyst' });
+    expect(sessionCookieOf(switched)).not.toBe(inOther.cookie.split('=')[1]);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: inOther.cookie } })).statusCode).toBe(401);
+    const after = signedInFrom(switched);
+    const toStranger = await t.app.inject({ method: 'POST', url: '/api/v1/auth/organization', headers: after.headers, payload: { organizationId: stranger } });
+    expect(toStranger.statusCode).toBe(404);
   });
 
   it('ends idle and expired sessions', async () => {

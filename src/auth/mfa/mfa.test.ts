@@ -2,7 +2,7 @@ import { TOTP, URI } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { createOrganization, createUser, signedInFrom, signIn, type SignedIn } from '../../../test/support/identity.ts';
+import { createOrganization, createUser, enrolTotpDirectly, signedInFrom, signIn, type SignedIn } from '../../../test/support/identity.ts';
 import { SoftAuthenticator } from '../../../test/support/soft-authenticator.ts';
 import { recoveryCodes, totpFactors } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
@@ -76,6 +76,20 @@ describe('second factors', () => {
     const fourth = await signIn(t.app, 'admin@example.org');
     const reuse = await t.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/recovery-codes/verify', headers: fourth.headers, payload: { code: codes[0] } });
     expect(reuse.statusCode).toBe(401);
+  });
+
+  it('throttles wrong second-factor codes per user', async () => {
+    const userId = await createUser(database.db, { email: 'guesser@example.org', organizationId: orgId, role: 'editor' });
+    const secret = await enrolTotpDirectly(database.db, t.config, userId);
+    const s = await signIn(t.app, 'guesser@example.org');
+    const totp = new TOTP({ secret, algorithm: 'SHA1', digits: 6, period: 30 });
+    const good = totp.generate();
+    const wrong = good === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 4; i++) {
+      expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp/verify', headers: s.headers, payload: { code: wrong } })).statusCode).toBe(401);
+    }
+    const locked = await t.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp/verify', headers: s.headers, payload: { code: good } });
+    expect(locked.statusCode).toBe(429);
   });
 
   it('a member without MFA is not forced to enrol', async () => {
