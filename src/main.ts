@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { GuardrailError } from './config/guardrails.ts';
 import { ConfigError, loadConfig, type Config } from './config/load.ts';
 import { verifyAuditChains } from './audit/verify.ts';
+import { createSetupLinkIfNoOperatorUnscoped } from './auth/platform/bootstrap.service.ts';
 import { formatAuditVerification } from './cli/audit-verify.ts';
 import { formatDoctorReport, runDoctorChecks } from './cli/doctor.ts';
 import { generateMasterKeyText } from './crypto/master-key.ts';
@@ -17,6 +18,7 @@ Commands:
   migrate          apply database migrations and exit
   doctor           print the effective configuration (secrets masked) and check database, TLS, data folder
   keys generate    print a new random master key (for SAVOIR_MASTER_KEY_FILE)
+  bootstrap        print a one-time link (valid 30 minutes) that creates the first platform operator
   audit verify     check every audit chain; names the first broken event (exit 1 when one is broken)
   help             show this help
 
@@ -52,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
       console.log(formatDoctorReport(config, checks));
       return checks.every((c) => c.ok) ? 0 : 1;
     }
+    case 'bootstrap':
+      return bootstrap(config);
     case 'audit':
       if (subcommand === 'verify') return auditVerify(config);
       return unknownCommand(command, subcommand);
@@ -63,6 +67,22 @@ async function main(argv: string[]): Promise<number> {
 function unknownCommand(command: string, subcommand: string | undefined): number {
   console.error(`Unknown command: ${[command, subcommand].filter(Boolean).join(' ')}\n\n${usage}`);
   return 2;
+}
+
+async function bootstrap(config: Config): Promise<number> {
+  const database = await openDatabase(config.database, { poolSize: 1 });
+  try {
+    await runMigrations(database);
+    const setup = await createSetupLinkIfNoOperatorUnscoped(database.db, config);
+    if (!setup) {
+      console.error('A platform operator already exists: operators create the next ones.');
+      return 1;
+    }
+    console.log(`Open this link within 30 minutes (until ${setup.expiresAt.toISOString()}) to create the first platform operator:\n\n  ${setup.link}\n\nIt works once. The operator must then enrol a second factor.`);
+    return 0;
+  } finally {
+    await database.close();
+  }
 }
 
 async function auditVerify(config: Config): Promise<number> {
@@ -84,6 +104,7 @@ async function serve(config: Config): Promise<number> {
     `  Savoir is running (${config.env}) at ${savoir.url}`,
     savoir.redirectUrl ? `  Plain HTTP at ${savoir.redirectUrl} redirects to HTTPS.` : '',
     savoir.tls?.selfSigned ? `  The certificate is self-signed (${config.tls.mode === 'self-signed' ? config.tls.certFile : ''}): your browser will ask you to accept it.` : '',
+    savoir.setupLink ? `  No platform operator yet: create the first one within 30 minutes at\n    ${savoir.setupLink}` : '',
     `  Database: ${savoir.database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'}`,
     '',
     '  Next:',

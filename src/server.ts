@@ -9,6 +9,7 @@ import { runMigrations } from './db/migrate.ts';
 import { buildApp } from './http/app.ts';
 import { createRedirectServer } from './http/redirect.ts';
 import { loadTlsMaterial, type TlsMaterial } from './http/tls.ts';
+import { createSetupLinkIfNoOperatorUnscoped } from './auth/platform/bootstrap.service.ts';
 import { JobRunner } from './ops/jobs/runner.ts';
 import { createEmailTransport } from './providers/email/create-transport.ts';
 import { registerEmailJobs } from './providers/email/deliver.ts';
@@ -21,6 +22,8 @@ export interface RunningSavoir {
   /** The URL the server answers on (its real port, useful when port 0 was asked). */
   url: string;
   redirectUrl: string | undefined;
+  /** Printed once at start while no platform operator exists: creates the first one (30 minutes, single use). */
+  setupLink: string | undefined;
   close(): Promise<void>;
 }
 
@@ -65,6 +68,7 @@ export async function startSavoir(config: Config, logger: Logger): Promise<Runni
       runner.start();
     }
 
+    const setup = await createSetupLinkIfNoOperatorUnscoped(database.db, config);
     const started = { app, redirect, runner };
     return {
       app,
@@ -73,6 +77,7 @@ export async function startSavoir(config: Config, logger: Logger): Promise<Runni
       tls,
       url,
       redirectUrl,
+      setupLink: setup?.link,
       close: async () => {
         await started.runner?.stop();
         await new Promise<void>((resolve) => (started.redirect ? started.redirect.close(() => resolve()) : resolve()));

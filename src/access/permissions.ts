@@ -8,8 +8,41 @@ export type OrganizationRole = (typeof organizationRoles)[number];
 export type PlatformRole = 'operator';
 export type Role = OrganizationRole | PlatformRole;
 
+const everyone = ['owner', 'admin', 'editor', 'analyst', 'member', 'operator'] as const;
+const administrators = ['owner', 'admin'] as const;
+
 export const permissions = {
   'jobs:read': ['owner', 'admin', 'editor', 'analyst'],
+
+  // One's own account: whoever is signed in, whatever their role.
+  'session:self': everyone,
+  'mfa:enrol': everyone,
+  'mfa:verify': everyone,
+  /** Managing one's own factors (new recovery codes, removing a factor): needs a recent second factor. */
+  'mfa:manage': everyone,
+  'account:password': everyone,
+
+  // Joiners and leavers, in the caller's organisation.
+  'members:read': administrators,
+  'members:invite': administrators,
+  'members:change-role': administrators,
+  'members:remove': administrators,
+  'members:reset-mfa': administrators,
+
+  'api-keys:read': administrators,
+  'api-keys:create': administrators,
+  'api-keys:revoke': administrators,
+
+  // Support access granted to platform operators: visible to administrators, granted by owners.
+  'support-grants:read': administrators,
+  'support-grants:manage': ['owner'],
+  // Ending support access early only reduces access: any administrator may, without step-up.
+  'support-grants:revoke': administrators,
+
+  // Platform level: operators only.
+  'organizations:create': ['operator'],
+  'organizations:read': ['operator'],
+  'users:deactivate': ['operator'],
   'audit:read': ['owner', 'admin'],
   'audit:export': ['owner', 'admin'],
   /** The platform's own audit chain (operators' actions, bootstrap); no client content. */
@@ -21,3 +54,22 @@ export type Permission = keyof typeof permissions;
 export function roleHasPermission(role: Role, permission: Permission): boolean {
   return (permissions[permission] as readonly Role[]).includes(role);
 }
+
+/** Roles that must enrol a second factor before doing anything else. */
+export const rolesRequiringMfa: readonly Role[] = ['owner', 'admin', 'operator'];
+
+/**
+ * Actions that need a second factor proven within the last STEP_UP_WINDOW_MS (step-up), even in
+ * a session that proved one at sign-in. API keys can never hold them (they have no second factor).
+ * Provider credentials join this list when their routes land.
+ */
+export const stepUpPermissions: ReadonlySet<Permission> = new Set<Permission>(['members:change-role', 'members:reset-mfa', 'api-keys:create', 'support-grants:manage', 'mfa:manage']);
+export const STEP_UP_WINDOW_MS = 10 * 60 * 1000;
+
+/** What a session may do before its second factor is proven: see itself, sign out, prove the factor. */
+export const permissionsBeforeMfaVerification: ReadonlySet<Permission> = new Set<Permission>(['session:self', 'mfa:verify']);
+/** What a user who must enrol a second factor may do until they have: see itself, sign out, enrol. */
+export const permissionsBeforeMfaEnrolment: ReadonlySet<Permission> = new Set<Permission>(['session:self', 'mfa:enrol']);
+
+/** How a support grant's scope maps onto the matrix: operators never administer a client. */
+export const supportScopeRoles = { read: 'analyst', write: 'editor' } as const satisfies Record<string, OrganizationRole>;

@@ -32,6 +32,8 @@ export interface Config {
   };
   logLevel: RawEnv['SAVOIR_LOG_LEVEL'];
   jobs: { enabled: boolean; concurrency: number; leaseMs: number };
+  /** Sessions end after this much inactivity, and after this long whatever happens. */
+  sessions: { idleTimeoutMs: number; absoluteTimeoutMs: number };
   /** The validated variables, for `savoir doctor` (which masks the secrets). */
   raw: RawEnv;
 }
@@ -113,6 +115,10 @@ function toConfig(raw: RawEnv): Config {
     },
     logLevel: raw.SAVOIR_LOG_LEVEL,
     jobs: { enabled: raw.SAVOIR_JOBS_ENABLED, concurrency: raw.SAVOIR_JOBS_CONCURRENCY, leaseMs: raw.SAVOIR_JOBS_LEASE_MS },
+    sessions: {
+      idleTimeoutMs: raw.SAVOIR_SESSION_IDLE_TIMEOUT_MINUTES * 60_000,
+      absoluteTimeoutMs: raw.SAVOIR_SESSION_ABSOLUTE_TIMEOUT_HOURS * 3_600_000,
+    },
     raw,
   };
 }

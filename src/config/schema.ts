@@ -61,6 +61,8 @@ export const envSchema = z
     SAVOIR_JOBS_LEASE_MS: positiveInt(3_600_000).pipe(z.number().min(5_000, 'expected at least 5000 (ms)')).default(60_000),
     SAVOIR_REQUEST_TIMEOUT_MS: positiveInt(600_000).default(30_000),
     SAVOIR_CONNECTION_TIMEOUT_MS: positiveInt(600_000).default(10_000),
+    SAVOIR_SESSION_IDLE_TIMEOUT_MINUTES: positiveInt(24 * 60).default(30),
+    SAVOIR_SESSION_ABSOLUTE_TIMEOUT_HOURS: positiveInt(30 * 24).default(12),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.SAVOIR_TLS_CERT_FILE) !== Boolean(env.SAVOIR_TLS_KEY_FILE)) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -8,6 +9,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config/load.ts';
 import type { Database } from '../db/client.ts';
+import { defaultAuthenticators, registerIdentityRoutes } from '../auth/identity.routes.ts';
 import { registerAuditRoutes } from '../audit/audit.routes.ts';
 import { registerJobRoutes } from '../ops/jobs/jobs.routes.ts';
 import { installErrorHandling } from './error-handler.ts';
@@ -21,6 +23,7 @@ export interface AppDependencies {
   logger: Logger;
   /** TLS material; absent when a trusted proxy terminates TLS (and in `inject` tests). */
   tls?: SecureContextOptions & { key: string | Buffer; cert: string | Buffer };
+  /** Who may call: by default the session cookie and API keys; tests may pass their own. */
   authenticators?: Authenticator[];
 }
 
@@ -77,7 +80,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     xContentTypeOptions: true,
     crossOriginEmbedderPolicy: false,
   });
-  installRouteAccess(app, deps.authenticators ?? []);
+  await app.register(cookie);
+  installRouteAccess(app, deps.authenticators ?? defaultAuthenticators(deps));
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -89,6 +93,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   registerHealthRoutes(app, database, { applied: await appliedMigrationCount(database), expected: expectedMigrationCount() });
   registerJobRoutes(app, database.db);
+  registerIdentityRoutes(app, deps);
   registerAuditRoutes(app, database.db);
 
   app.withTypeProvider<ZodTypeProvider>().get(

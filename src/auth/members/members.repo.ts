@@ -1,0 +1,50 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { AppTx } from '../../db/client.ts';
+import { memberships, users } from '../../db/schema/index.ts';
+import type { TenantContext } from '../../db/tenancy.ts';
+
+export async function listMembers(tx: AppTx, tenant: TenantContext) {
+  return tx
+    .select({
+      membershipId: memberships.id,
+      userId: users.id,
+      email: users.email,
+      role: memberships.role,
+      status: users.status,
+      createdAt: memberships.createdAt,
+      mfaEnrolled: sql<boolean>`(exists (select 1 from totp_factors t where t.user_id = ${users.id} and t.confirmed_at is not null) or exists (select 1 from webauthn_credentials w where w.user_id = ${users.id}))`,
+    })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(eq(memberships.organizationId, tenant.organizationId))
+    .orderBy(asc(memberships.createdAt));
+}
+
+export async function findMember(tx: AppTx, tenant: TenantContext, membershipId: string) {
+  const [row] = await tx
+    .select({ membershipId: memberships.id, userId: memberships.userId, role: memberships.role, email: users.email, locale: users.locale })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.organizationId, tenant.organizationId), eq(memberships.id, membershipId)))
+    .for('update', { of: memberships });
+  return row;
+}
+
+export async function countOwners(tx: AppTx, tenant: TenantContext): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(memberships)
+    .where(and(eq(memberships.organizationId, tenant.organizationId), eq(memberships.role, 'owner')));
+  return row?.n ?? 0;
+}
+
+export async function setMemberRole(tx: AppTx, tenant: TenantContext, membershipId: string, role: (typeof memberships.$inferInsert)['role']) {
+  await tx
+    .update(memberships)
+    .set({ role, updatedAt: sql`now()` })
+    .where(and(eq(memberships.organizationId, tenant.organizationId), eq(memberships.id, membershipId)));
+}
+
+export async function deleteMember(tx: AppTx, tenant: TenantContext, membershipId: string) {
+  await tx.delete(memberships).where(and(eq(memberships.organizationId, tenant.organizationId), eq(memberships.id, membershipId)));
+}

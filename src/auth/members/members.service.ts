@@ -1,0 +1,64 @@
+import { eq } from 'drizzle-orm';
+import type { OrganizationRole } from '../../access/permissions.ts';
+import { recordAuditEvent } from '../../audit/audit.service.ts';
+import type { AppTx } from '../../db/client.ts';
+import type { Config } from '../../config/load.ts';
+import { organizations, recoveryCodes, totpFactors, webauthnCredentials } from '../../db/schema/index.ts';
+import { AppError } from '../../http/errors.ts';
+import type { TenantPrincipal } from '../../http/route-access.ts';
+import { queueEmail } from '../../providers/email/outbox.service.ts';
+import { revokeApiKeysCreatedBy } from '../api-keys/api-key.repo.ts';
+import { auditActor } from '../audit-actor.ts';
+import type { RequestContext } from '../request-context.ts';
+import { revokeAllSessionsOfUser } from '../sessions/session.repo.ts';
+import { countOwners, deleteMember, findMember, setMemberRole } from './members.repo.ts';
+
+/**
+ * Rules on owners: only an owner makes or unmakes an owner, and an organisation always keeps one.
+ * (The matrix decides who may manage members at all; these are invariants of the data.)
+ */
+async function loadTarget(tx: AppTx, actor: TenantPrincipal, membershipId: string) {
+  const target = await findMember(tx, actor, membershipId);
+  if (!target) throw new AppError('not_found', 'No such member');
+  if (target.role === 'owner' && actor.role !== 'owner') throw new AppError('forbidden', 'Only an owner may change or remove an owner');
+  return target;
+}
+
+async function keepAnOwner(tx: AppTx, actor: TenantPrincipal, leavingRole: string): Promise<void> {
+  if (leavingRole === 'owner' && (await countOwners(tx, actor)) <= 1) throw new AppError('conflict', 'An organisation must keep at least one owner');
+}
+
+export async function changeMemberRole(tx: AppTx, actor: TenantPrincipal, membershipId: string, role: OrganizationRole, context: RequestContext): Promise<void> {
+  const target = await loadTarget(tx, actor, membershipId);
+  if (role === 'owner' && actor.role !== 'owner') throw new AppError('forbidden', 'Only an owner may make someone an owner');
+  if (target.role === role) return;
+  await keepAnOwner(tx, actor, target.role);
+  await setMemberRole(tx, actor, membershipId, role);
+  // A privilege change ends the person's sessions here: they sign in again under a new session id
+  // (and, for an administrator role, meet the second-factor requirement at once).
+  const sessionsRevoked = await revokeAllSessionsOfUser(tx, target.userId, actor.organizationId);
+  await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.role_changed', targetType: 'user', targetId: target.userId, details: { from: target.role, to: role, sessionsRevoked } });
+}
+
+/** Removal cuts the person off at once: their sessions in this organisation and their keys here end. */
+export async function removeMember(tx: AppTx, actor: TenantPrincipal, membershipId: string, context: RequestContext): Promise<void> {
+  const target = await loadTarget(tx, actor, membershipId);
+  await keepAnOwner(tx, actor, target.role);
+  await deleteMember(tx, actor, membershipId);
+  const sessions = await revokeAllSessionsOfUser(tx, target.userId, actor.organizationId);
+  const keys = await revokeApiKeysCreatedBy(tx, target.userId, actor.organizationId);
+  await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.removed', targetType: 'user', targetId: target.userId, details: { role: target.role, sessionsRevoked: sessions, apiKeysRevoked: keys } });
+}
+
+/** For a member who lost their factors: they enrol again at next sign-in; every session ends now. */
+export async function resetMemberMfa(tx: AppTx, config: Config, actor: TenantPrincipal, membershipId: string, context: RequestContext): Promise<void> {
+  const target = await loadTarget(tx, actor, membershipId);
+  if (target.userId === actor.userId) throw new AppError('forbidden', 'Reset your own factors from your account, or ask another administrator');
+  await tx.delete(totpFactors).where(eq(totpFactors.userId, target.userId));
+  await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.userId));
+  await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, target.userId));
+  await revokeAllSessionsOfUser(tx, target.userId);
+  const [organization] = await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, actor.organizationId));
+  await queueEmail(tx, { organizationId: actor.organizationId, to: target.email, template: 'mfa-reset', locale: target.locale === 'en' ? 'en' : 'fr', variables: { organizationName: organization?.name ?? '', link: `${config.http.publicUrl}/login` } });
+  await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.mfa_reset', targetType: 'user', targetId: target.userId });
+}
