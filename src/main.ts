@@ -96,6 +96,9 @@ async function auditVerify(config: Config): Promise<number> {
   }
 }
 
+/** How long `serve` waits, after SIGTERM, for running jobs and requests to finish. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
 async function serve(config: Config): Promise<number> {
   const logger = createLogger(config);
   const savoir = await startSavoir(config, logger);
@@ -117,6 +120,12 @@ async function serve(config: Config): Promise<number> {
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');
+      // A handler that ignores its abort signal must not keep a deploy waiting for ever: its job's
+      // lease expires and another process runs it again.
+      setTimeout(() => {
+        logger.error({ afterMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline passed: exiting with jobs still running');
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS).unref();
       savoir.close().then(resolve, (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         resolve();
