@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { GuardrailError } from './config/guardrails.ts';
 import { ConfigError, loadConfig, type Config } from './config/load.ts';
+import { rotateDataKeyCommand, rotateMasterKeyCommand } from './cli/keys.ts';
 import { formatDoctorReport, runDoctorChecks } from './cli/doctor.ts';
 import { generateMasterKeyText } from './crypto/master-key.ts';
 import { openDatabase } from './db/client.ts';
@@ -15,12 +16,21 @@ Commands:
   migrate          apply database migrations and exit
   doctor           print the effective configuration (secrets masked) and check database, TLS, data folder
   keys generate    print a new random master key (for SAVOIR_MASTER_KEY_FILE)
+  keys rotate --new-key-file <file> [--old-key-file <file>]
+                   re-wrap every data key under a new master key (no downtime)
+  keys rotate-data-key
+                   make a new active data key; a background job re-seals secrets under it
   help             show this help
 
 Configuration comes from environment variables (see docs/operator-guide.md).`;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { 'new-key-file': { type: 'string' }, 'old-key-file': { type: 'string' } },
+  });
   const [command = 'help', subcommand] = positionals;
   if (command === 'help' || command === '--help') {
     console.log(usage);
@@ -31,6 +41,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
+  if (command === 'keys' && subcommand === 'rotate') {
+    const asText = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    console.log(await rotateMasterKeyCommand(config, { newKeyFile: asText(values['new-key-file']), oldKeyFile: asText(values['old-key-file']) }));
+    return 0;
+  }
+  if (command === 'keys' && subcommand === 'rotate-data-key') {
+    console.log(await rotateDataKeyCommand(config));
+    return 0;
+  }
   switch (command) {
     case 'serve':
       return serve(config);

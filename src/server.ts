@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { assertProductionReady } from './config/guardrails.ts';
 import type { Config } from './config/load.ts';
+import { KeyRing } from './crypto/key-ring.ts';
 import { loadMasterKey } from './crypto/master-key.ts';
+import { RESEAL_JOB_KIND, resealUnderActiveKeyUnscoped } from './crypto/reseal.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { buildApp } from './http/app.ts';
@@ -25,7 +27,7 @@ export interface RunningSavoir {
 /** Starts one Savoir process: guardrails, database and migrations, HTTPS, the redirect, the job runner. */
 export async function startSavoir(config: Config, logger: Logger): Promise<RunningSavoir> {
   assertProductionReady(config);
-  loadMasterKey(config.masterKey);
+  const masterKey = loadMasterKey(config.masterKey);
   const database = await openDatabase(config.database);
   let app: FastifyInstance | undefined;
   let redirect: http.Server | undefined;
@@ -33,8 +35,9 @@ export async function startSavoir(config: Config, logger: Logger): Promise<Runni
   try {
     const { applied } = await runMigrations(database);
     if (applied > 0) logger.info({ applied }, 'database migrations applied');
+    const keyRing = await KeyRing.open(database.db, [masterKey]);
     const tls = await loadTlsMaterial(config.tls);
-    app = await buildApp({ config, database, logger, tls });
+    app = await buildApp({ config, database, logger, tls, keyRing });
     await app.listen({ host: config.http.host, port: config.http.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -54,6 +57,7 @@ export async function startSavoir(config: Config, logger: Logger): Promise<Runni
 
     if (config.jobs.enabled) {
       runner = new JobRunner(database.db, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs, logger });
+      runner.register(RESEAL_JOB_KIND, () => resealUnderActiveKeyUnscoped(database.db, keyRing));
       runner.start();
     }
 

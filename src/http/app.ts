@@ -7,7 +7,10 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config/load.ts';
+import type { KeyRing } from '../crypto/key-ring.ts';
 import type { Database } from '../db/client.ts';
+import type { AuditWriter } from '../providers/audit-writer.ts';
+import type { LlmClientOptions } from '../providers/llm/llm-client.ts';
 import { registerJobRoutes } from '../ops/jobs/jobs.routes.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installRouteAccess, type Authenticator } from './route-access.ts';
@@ -20,6 +23,12 @@ export interface AppDependencies {
   /** TLS material; absent when a trusted proxy terminates TLS (and in `inject` tests). */
   tls?: SecureContextOptions & { key: string | Buffer; cert: string | Buffer };
   authenticators?: Authenticator[];
+  /** Seals and opens secrets; opened from the configured master key when not given. */
+  keyRing?: KeyRing;
+  /** Writes audit events in the caller's transaction (the audit room's recordAuditEvent after the merge). */
+  audit?: AuditWriter;
+  /** Options of the LLM client layer (timeouts, retries); tests shorten them. */
+  llm?: LlmClientOptions;
 }
 
 /** TLS 1.2 and 1.3 only, AEAD ciphers with forward secrecy (ANSSI / Mozilla "intermediate"). */

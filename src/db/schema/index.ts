@@ -1,3 +1,5 @@
 export * from './tenancy.ts';
 export * from './organizations.ts';
 export * from './jobs.ts';
+export * from './keys.ts';
+export * from './providers.ts';

@@ -1,0 +1,43 @@
+import type { Config } from '../config/load.ts';
+import { masterKeyFingerprint } from '../crypto/aead.ts';
+import { KeyRing, rewrapDataKeysUnscoped } from '../crypto/key-ring.ts';
+import { loadMasterKey } from '../crypto/master-key.ts';
+import { RESEAL_JOB_KIND } from '../crypto/reseal.ts';
+import { openDatabase, type Database } from '../db/client.ts';
+import { withUnscoped } from '../db/tenancy.ts';
+import { enqueueJob } from '../ops/jobs/jobs.repo.ts';
+
+/**
+ * `savoir keys rotate --new-key-file <file> [--old-key-file <file>]`: re-wraps every data key
+ * under the new master key. The old key defaults to the configured one. No secret is re-sealed
+ * and running processes keep serving (their data keys are in memory); restart them with the new
+ * key afterwards.
+ */
+export async function rotateMasterKeyCommand(config: Config, options: { newKeyFile?: string; oldKeyFile?: string }, opened?: Database): Promise<string> {
+  if (!options.newKeyFile) throw new Error('savoir keys rotate needs --new-key-file <file> (make one with `savoir keys generate > file`)');
+  const oldKey = options.oldKeyFile ? loadMasterKey({ source: 'file', file: options.oldKeyFile }) : loadMasterKey(config.masterKey);
+  const newKey = loadMasterKey({ source: 'file', file: options.newKeyFile });
+  const database = opened ?? (await openDatabase(config.database, { poolSize: 1 }));
+  try {
+    const { rewrapped, alreadyUnderNewKey } = await rewrapDataKeysUnscoped(database.db, oldKey, newKey);
+    return [
+      `Re-wrapped ${rewrapped} data key(s) under master key ${masterKeyFingerprint(newKey)} (${alreadyUnderNewKey} already were).`,
+      `Now point SAVOIR_MASTER_KEY_FILE at ${options.newKeyFile} and restart each process; keep the old key until all have restarted.`,
+    ].join('\n');
+  } finally {
+    if (!opened) await database.close();
+  }
+}
+
+/** `savoir keys rotate-data-key`: a new active data key; a background job re-seals every secret under it. */
+export async function rotateDataKeyCommand(config: Config, opened?: Database): Promise<string> {
+  const database = opened ?? (await openDatabase(config.database, { poolSize: 1 }));
+  try {
+    const ring = await KeyRing.open(database.db, [loadMasterKey(config.masterKey)]);
+    const id = await ring.rotateDataKeyUnscoped();
+    await withUnscoped(database.db, (tx) => enqueueJob(tx, null, { kind: RESEAL_JOB_KIND, idempotencyKey: `reseal:${id}`, maxAttempts: 10 }));
+    return `Data key ${id} is now active. Secrets sealed under older keys stay readable; the job ${RESEAL_JOB_KIND} re-seals them in the background.`;
+  } finally {
+    if (!opened) await database.close();
+  }
+}
