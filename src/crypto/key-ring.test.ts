@@ -26,10 +26,10 @@ describe('key ring (envelope encryption)', () => {
 
   it('seals with AES-256-GCM under a data key and opens only with the same AAD', async () => {
     const ring = await KeyRing.open(database.db, [masterA]);
-    const sealed = ring.seal('sk-very-secret', 'provider_config:1:credentials');
+    const sealed = await ring.seal('sk-very-secret', 'provider_config:1:credentials');
     expect(sealed).toMatch(/^sv1\.[0-9a-f-]{36}\.[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(sealed).not.toContain('very-secret');
-    expect(ring.seal('sk-very-secret', 'x')).not.toBe(ring.seal('sk-very-secret', 'x')); // random IV
+    expect(await ring.seal('sk-very-secret', 'x')).not.toBe(await ring.seal('sk-very-secret', 'x')); // random IV
     await expect(ring.open(sealed, 'provider_config:1:credentials')).resolves.toBe('sk-very-secret');
     // Swapped into another row, the value does not open.
     await expect(ring.open(sealed, 'provider_config:2:credentials')).rejects.toThrow(/sealed for another row/);
@@ -55,7 +55,7 @@ describe('key ring (envelope encryption)', () => {
 
   it('rotates the master key by re-wrapping: old secrets open under the new key, the old key no longer works', async () => {
     const before = await KeyRing.open(database.db, [masterA]);
-    const sealed = before.seal('rotate-me', 'aad:rotation');
+    const sealed = await before.seal('rotate-me', 'aad:rotation');
     expect(await rewrapDataKeysUnscoped(database.db, masterA, masterB)).toMatchObject({ alreadyUnderNewKey: 0 });
     // A process started before the rotation keeps serving from memory (no downtime).
     await expect(before.open(sealed, 'aad:rotation')).resolves.toBe('rotate-me');
@@ -77,7 +77,8 @@ describe('key ring (envelope encryption)', () => {
       const [row] = await withUnscoped(database.db, (tx) => queryRows<{ id: string }>(tx, sql`insert into sealed_test (secret) values (null) returning id::text as id`));
       const id = (row as { id: string }).id;
       ids.push(id);
-      await withUnscoped(database.db, (tx) => tx.execute(sql`update sealed_test set secret = ${ring.seal(`secret-${i}`, column.aad(id))} where id = ${id}::uuid`));
+      const secret = await ring.seal(`secret-${i}`, column.aad(id));
+      await withUnscoped(database.db, (tx) => tx.execute(sql`update sealed_test set secret = ${secret} where id = ${id}::uuid`));
     }
     const other = await KeyRing.open(database.db, [masterA]); // another process
     const newKeyId = await other.rotateDataKeyUnscoped();
@@ -110,7 +111,7 @@ describe('savoir keys rotate / rotate-data-key', () => {
     writeFileSync(newFile, `${randomBytes(32).toString('base64')}\n`);
     const config = testConfig({ SAVOIR_MASTER_KEY_FILE: oldFile });
     const ring = await KeyRing.open(database.db, [loadMasterKey(config.masterKey)]);
-    const sealed = ring.seal('cli-secret', 'aad:cli');
+    const sealed = await ring.seal('cli-secret', 'aad:cli');
 
     await expect(rotateMasterKeyCommand(config, {}, database)).rejects.toThrow(/--new-key-file/);
     await expect(rotateMasterKeyCommand(config, { newKeyFile: path.join(dir, 'missing.key') }, database)).rejects.toThrow(/cannot read the master key file/);

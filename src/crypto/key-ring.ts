@@ -24,6 +24,7 @@ export class KeyRingError extends Error {
 export class KeyRing {
   private readonly keys = new Map<string, Buffer>();
   private activeId: string | undefined;
+  private loading: Promise<void> | undefined;
 
   private constructor(
     private readonly db: AppDb,
@@ -33,11 +34,27 @@ export class KeyRing {
 
   /** Loads the ring, creating the first data key on a new database. */
   static async open(db: AppDb, masterKeys: Buffer[]): Promise<KeyRing> {
-    if (masterKeys.length === 0) throw new KeyRingError('the key ring needs a master key');
-    const ring = new KeyRing(db, new Map(masterKeys.map((key) => [masterKeyFingerprint(key), key])));
-    await ring.reload();
-    if (!ring.activeId) await ring.rotateDataKeyUnscoped();
+    const ring = KeyRing.deferred(db, masterKeys);
+    await ring.ready();
     return ring;
+  }
+
+  /** A ring that loads on first use (the app can be built before the database is migrated). */
+  static deferred(db: AppDb, masterKeys: Buffer[]): KeyRing {
+    if (masterKeys.length === 0) throw new KeyRingError('the key ring needs a master key');
+    return new KeyRing(db, new Map(masterKeys.map((key) => [masterKeyFingerprint(key), key])));
+  }
+
+  /** Loads the data keys once; creates the first one on a new database. */
+  ready(): Promise<void> {
+    this.loading ??= (async () => {
+      await this.reload();
+      if (!this.activeId) await this.rotateDataKeyUnscoped();
+    })().catch((error: unknown) => {
+      this.loading = undefined;
+      throw error;
+    });
+    return this.loading;
   }
 
   get currentMasterKeyId(): string {
@@ -49,16 +66,25 @@ export class KeyRing {
     return this.activeId;
   }
 
-  seal(plaintext: string, aad: string): string {
+  /** Seals under the active data key. Call `ready()` before opening a transaction that seals. */
+  async seal(plaintext: string, aad: string): Promise<string> {
+    await this.ready();
     const id = this.activeDataKeyId;
     const box = aeadSeal(this.keys.get(id) as Buffer, Buffer.from(plaintext, 'utf8'), aad);
     return [SEALED_VERSION, id, box.iv.toString('base64url'), box.tag.toString('base64url'), box.ciphertext.toString('base64url')].join('.');
   }
 
-  /** Opens a sealed value; fetches the data key from the database when another process created it. */
-  async open(sealed: string, aad: string): Promise<string> {
+  /**
+   * Opens a sealed value; fetches the data key from the database when another process created it.
+   * Inside a transaction, pass it: a second connection may not be available (PGlite has one).
+   */
+  async open(sealed: string, aad: string, tx?: AppTx): Promise<string> {
     const { dataKeyId, box } = parseSealed(sealed);
-    if (!this.keys.has(dataKeyId)) await this.reload();
+    if (!this.loading) {
+      if (tx) await this.reload(tx);
+      else await this.ready();
+    }
+    if (!this.keys.has(dataKeyId)) await this.reload(tx);
     const key = this.keys.get(dataKeyId);
     if (!key) throw new KeyRingError(`the data key ${dataKeyId} is unknown or wrapped by another master key`);
     try {
@@ -88,8 +114,9 @@ export class KeyRing {
     return id;
   }
 
-  async reload(): Promise<void> {
-    const rows = await withUnscoped(this.db, (tx) => tx.select().from(dataKeys).orderBy(asc(dataKeys.createdAt)));
+  async reload(inTx?: AppTx): Promise<void> {
+    const read = (tx: AppTx) => tx.select().from(dataKeys).orderBy(asc(dataKeys.createdAt));
+    const rows = inTx ? await read(inTx) : await withUnscoped(this.db, read);
     for (const row of rows) {
       if (this.keys.has(row.id)) continue;
       const master = this.masterKeys.get(row.masterKeyId);

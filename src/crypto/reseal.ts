@@ -41,7 +41,7 @@ export async function resealUnderActiveKeyUnscoped(db: AppDb, ring: KeyRing, opt
       if (rows.length === 0) break;
       for (const row of rows) {
         const plaintext = await ring.open(row.sealed, target.aad(row.id));
-        const next = ring.seal(plaintext, target.aad(row.id));
+        const next = await ring.seal(plaintext, target.aad(row.id));
         await withUnscoped(db, (tx) => tx.execute(sql`update ${table} set ${column} = ${next} where id = ${row.id}::uuid and ${column} = ${row.sealed}`));
         resealed += 1;
       }

@@ -7,10 +7,17 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config/load.ts';
-import type { KeyRing } from '../crypto/key-ring.ts';
+import { KeyRing } from '../crypto/key-ring.ts';
+import { loadMasterKey } from '../crypto/master-key.ts';
 import type { Database } from '../db/client.ts';
-import type { AuditWriter } from '../providers/audit-writer.ts';
-import type { LlmClientOptions } from '../providers/llm/llm-client.ts';
+import { auditWriterNotYetWired, type AuditWriter } from '../providers/audit-writer.ts';
+import { registerCatalogueRoutes } from '../providers/catalogue.routes.ts';
+import { seedCatalogue } from '../providers/llm/catalogue.repo.ts';
+import { LlmClient, type LlmClientOptions } from '../providers/llm/llm-client.ts';
+import { registerPolicyRoutes } from '../providers/policy.routes.ts';
+import { registerProviderConfigRoutes } from '../providers/provider-configs.routes.ts';
+import type { ProvidersDeps } from '../providers/providers-deps.ts';
+import { withUnscoped } from '../db/tenancy.ts';
 import { registerJobRoutes } from '../ops/jobs/jobs.routes.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installRouteAccess, type Authenticator } from './route-access.ts';
@@ -93,6 +100,26 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   registerHealthRoutes(app, database);
   registerJobRoutes(app, database.db);
+  const providers: ProvidersDeps = {
+    db: database.db,
+    keyRing: deps.keyRing ?? KeyRing.deferred(database.db, [loadMasterKey(config.masterKey)]),
+    // INTEGRATION: replace with the audit room's recordAuditEvent once merged.
+    audit: deps.audit ?? auditWriterNotYetWired((event) => logger.info({ audit: event }, 'audit event (the audit log is not wired yet)')),
+    llm: new LlmClient(deps.llm),
+  };
+  // The catalogue's seed entries, added when missing (operators' edits are kept).
+  app.addHook('onReady', async () => {
+    try {
+      await withUnscoped(database.db, (tx) => seedCatalogue(tx));
+      await providers.keyRing.ready();
+    } catch (error) {
+      // A database not migrated yet (readiness reports it): the seed runs on the next start.
+      logger.warn({ err: error }, 'the provider catalogue or the key ring could not be prepared');
+    }
+  });
+  registerCatalogueRoutes(app, providers);
+  registerPolicyRoutes(app, providers);
+  registerProviderConfigRoutes(app, providers);
 
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/openapi.json',
