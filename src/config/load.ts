@@ -21,6 +21,8 @@ export interface Config {
   mail: { transport: 'file' | 'smtp' | 'brevo'; from: string; smtpUrl?: string; brevoApiKey?: string; outboxDir: string };
   logLevel: RawEnv['SAVOIR_LOG_LEVEL'];
   jobs: { enabled: boolean; concurrency: number; leaseMs: number };
+  /** Folder of a local ONNX embedding model, when the operator provides one. */
+  localEmbeddingModelDir: string | undefined;
   /** The validated variables, for `savoir doctor` (which masks the secrets). */
   raw: RawEnv;
 }
@@ -94,6 +96,7 @@ function toConfig(raw: RawEnv): Config {
     },
     logLevel: raw.SAVOIR_LOG_LEVEL,
     jobs: { enabled: raw.SAVOIR_JOBS_ENABLED, concurrency: raw.SAVOIR_JOBS_CONCURRENCY, leaseMs: raw.SAVOIR_JOBS_LEASE_MS },
+    localEmbeddingModelDir: raw.SAVOIR_LOCAL_EMBEDDING_MODEL_DIR ? path.resolve(raw.SAVOIR_LOCAL_EMBEDDING_MODEL_DIR) : undefined,
     raw,
   };
 }

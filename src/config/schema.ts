@@ -46,6 +46,8 @@ export const envSchema = z
     SAVOIR_JOBS_ENABLED: booleanFlag.default(true),
     SAVOIR_JOBS_CONCURRENCY: positiveInt(64).default(2),
     SAVOIR_JOBS_LEASE_MS: positiveInt(3_600_000).default(60_000),
+    /** A folder holding an ONNX embedding model the operator provides (none is downloaded). */
+    SAVOIR_LOCAL_EMBEDDING_MODEL_DIR: z.string().min(1).optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.SAVOIR_TLS_CERT_FILE) !== Boolean(env.SAVOIR_TLS_KEY_FILE)) {
