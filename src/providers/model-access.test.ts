@@ -124,3 +124,19 @@ describe('policy at call time, fallback and token usage', () => {
     expect(audited.at(-1)).toMatchObject({ action: 'provider.call_refused', details: { kind: 'embedding' } });
   });
 });
+
+describe('token usage ledger', () => {
+  it('cannot be changed or deleted by the application', async () => {
+    const database = await createTestDatabase();
+    try {
+      await withUnscoped(database.db, (tx) => seedCatalogue(tx));
+      const [org] = await withUnscoped(database.db, (tx) => tx.insert(organizations).values({ name: 'Delta', slug: 'delta' }).returning());
+      const tenant = { organizationId: (org as { id: string }).id };
+      await withTenant(database.db, tenant, (tx) => tx.insert(tokenUsage).values({ organizationId: tenant.organizationId, providerId: 'local', model: 'm', kind: 'chat', promptTokens: 1, completionTokens: 1 }));
+      await expect(withTenant(database.db, tenant, (tx) => tx.update(tokenUsage).set({ promptTokens: 0 }))).rejects.toSatisfy((e: unknown) => /permission denied/.test(String((e as { cause?: Error }).cause?.message ?? e)));
+      await expect(withTenant(database.db, tenant, (tx) => tx.delete(tokenUsage))).rejects.toSatisfy((e: unknown) => /permission denied/.test(String((e as { cause?: Error }).cause?.message ?? e)));
+    } finally {
+      await database.close();
+    }
+  });
+});
