@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { assertProductionReady } from './config/guardrails.ts';
 import type { Config } from './config/load.ts';
 import { KeyRing } from './crypto/key-ring.ts';
-import { loadMasterKey } from './crypto/master-key.ts';
+import { loadMasterKeys } from './crypto/master-key.ts';
 import { RESEAL_JOB_KIND, resealUnderActiveKeyUnscoped } from './crypto/reseal.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
@@ -27,7 +27,7 @@ export interface RunningSavoir {
 /** Starts one Savoir process: guardrails, database and migrations, HTTPS, the redirect, the job runner. */
 export async function startSavoir(config: Config, logger: Logger): Promise<RunningSavoir> {
   assertProductionReady(config);
-  const masterKey = loadMasterKey(config.masterKey);
+  const masterKeys = loadMasterKeys(config);
   const database = await openDatabase(config.database);
   let app: FastifyInstance | undefined;
   let redirect: http.Server | undefined;
@@ -35,7 +35,7 @@ export async function startSavoir(config: Config, logger: Logger): Promise<Runni
   try {
     const { applied } = await runMigrations(database);
     if (applied > 0) logger.info({ applied }, 'database migrations applied');
-    const keyRing = await KeyRing.open(database.db, [masterKey]);
+    const keyRing = await KeyRing.open(database.db, masterKeys);
     const tls = await loadTlsMaterial(config.tls);
     app = await buildApp({ config, database, logger, tls, keyRing });
     await app.listen({ host: config.http.host, port: config.http.port });

@@ -17,6 +17,8 @@ export interface Config {
     | { mode: 'files'; certFile: string; keyFile: string }
     | { mode: 'proxy' };
   masterKey: { source: 'env'; value: string } | { source: 'file'; file: string } | { source: 'development'; file: string };
+  /** The master key being rotated out, accepted for unwrapping only (see `savoir keys rotate`). */
+  previousMasterKeyFile: string | undefined;
   demoData: boolean;
   mail: { transport: 'file' | 'smtp' | 'brevo'; from: string; smtpUrl?: string; brevoApiKey?: string; outboxDir: string };
   logLevel: RawEnv['SAVOIR_LOG_LEVEL'];
@@ -85,6 +87,7 @@ function toConfig(raw: RawEnv): Config {
     },
     tls,
     masterKey,
+    previousMasterKeyFile: raw.SAVOIR_MASTER_KEY_PREVIOUS_FILE ? path.resolve(raw.SAVOIR_MASTER_KEY_PREVIOUS_FILE) : undefined,
     // Demo data is a development convenience: on unless stated otherwise, in development only.
     demoData: raw.SAVOIR_DEMO_DATA ?? raw.SAVOIR_ENV === 'development',
     mail: {

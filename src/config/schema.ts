@@ -36,6 +36,8 @@ export const envSchema = z
     SAVOIR_TLS_TERMINATED_BY_PROXY: booleanFlag.default(false),
     SAVOIR_MASTER_KEY: z.string().min(1).optional(),
     SAVOIR_MASTER_KEY_FILE: z.string().min(1).optional(),
+    /** During a master key rotation: the key being replaced, still accepted to unwrap data keys. */
+    SAVOIR_MASTER_KEY_PREVIOUS_FILE: z.string().min(1).optional(),
     SAVOIR_DEMO_DATA: booleanFlag.optional(),
     SAVOIR_MAIL_TRANSPORT: z.enum(['file', 'smtp', 'brevo'], { error: 'expected file, smtp or brevo' }).default('file'),
     SAVOIR_MAIL_FROM: z.email({ error: 'expected an e-mail address' }).default('savoir@localhost'),

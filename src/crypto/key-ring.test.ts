@@ -11,7 +11,7 @@ import { queryRows } from '../db/client.ts';
 import { withUnscoped } from '../db/tenancy.ts';
 import { masterKeyFingerprint } from './aead.ts';
 import { KeyRing, KeyRingError, rewrapDataKeysUnscoped } from './key-ring.ts';
-import { loadMasterKey } from './master-key.ts';
+import { loadMasterKey, loadMasterKeys } from './master-key.ts';
 import { RESEAL_JOB_KIND, resealUnderActiveKeyUnscoped, type SealedColumn } from './reseal.ts';
 
 describe('key ring (envelope encryption)', () => {
@@ -128,4 +128,28 @@ describe('savoir keys rotate / rotate-data-key', () => {
     expect(jobs.map((j) => j.kind)).toEqual([RESEAL_JOB_KIND]);
     await expect(after.open(sealed, 'aad:cli')).resolves.toBe('cli-secret');
   });
+
+  it('rotates without downtime with the previous key configured beside the new one', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'savoir-keys-prev-'));
+    const files = { a: path.join(dir, 'a.key'), b: path.join(dir, 'b.key') };
+    writeFileSync(files.a, randomBytes(32).toString('base64'));
+    writeFileSync(files.b, randomBytes(32).toString('base64'));
+    const fresh = await createTestDatabase();
+    try {
+      const before = testConfig({ SAVOIR_MASTER_KEY_FILE: files.a });
+      const ring = await KeyRing.open(fresh.db, loadMasterKeys(before));
+      const sealed = await ring.seal('kept', 'aad:prev');
+      // Step 1: processes restart with the new key as current and the old one as previous: they start and read.
+      const during = testConfig({ SAVOIR_MASTER_KEY_FILE: files.b, SAVOIR_MASTER_KEY_PREVIOUS_FILE: files.a });
+      await expect((await KeyRing.open(fresh.db, loadMasterKeys(during))).open(sealed, 'aad:prev')).resolves.toBe('kept');
+      // Step 2: re-wrap from previous to current, no flag needed.
+      expect(await rotateMasterKeyCommand(during, {}, fresh)).toMatch(/remove SAVOIR_MASTER_KEY_PREVIOUS_FILE/);
+      // Step 3: the previous key is no longer needed.
+      const after = testConfig({ SAVOIR_MASTER_KEY_FILE: files.b });
+      await expect((await KeyRing.open(fresh.db, loadMasterKeys(after))).open(sealed, 'aad:prev')).resolves.toBe('kept');
+    } finally {
+      await fresh.close();
+    }
+  });
 });
+

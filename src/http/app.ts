@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config/load.ts';
 import { KeyRing } from '../crypto/key-ring.ts';
-import { loadMasterKey } from '../crypto/master-key.ts';
+import { loadMasterKeys } from '../crypto/master-key.ts';
 import type { Database } from '../db/client.ts';
 import { auditWriterNotYetWired, type AuditWriter } from '../providers/audit-writer.ts';
 import { registerCatalogueRoutes } from '../providers/catalogue.routes.ts';
@@ -102,7 +102,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerJobRoutes(app, database.db);
   const providers: ProvidersDeps = {
     db: database.db,
-    keyRing: deps.keyRing ?? KeyRing.deferred(database.db, [loadMasterKey(config.masterKey)]),
+    keyRing: deps.keyRing ?? KeyRing.deferred(database.db, loadMasterKeys(config)),
     // INTEGRATION: replace with the audit room's recordAuditEvent once merged.
     audit: deps.audit ?? auditWriterNotYetWired((event) => logger.info({ audit: event }, 'audit event (the audit log is not wired yet)')),
     llm: new LlmClient(deps.llm),
