@@ -25,6 +25,9 @@ export class KeyRing {
   private readonly keys = new Map<string, Buffer>();
   private activeId: string | undefined;
   private loading: Promise<void> | undefined;
+  private loadedAt = 0;
+  /** How stale the active key may be: a data key rotated by another process is picked up within this. */
+  static refreshIntervalMs = 60_000;
 
   private constructor(
     private readonly db: AppDb,
@@ -45,8 +48,12 @@ export class KeyRing {
     return new KeyRing(db, new Map(masterKeys.map((key) => [masterKeyFingerprint(key), key])));
   }
 
-  /** Loads the data keys once; creates the first one on a new database. */
-  ready(): Promise<void> {
+  /**
+   * Loads the data keys (creating the first one on a new database), or reloads them when older than
+   * `refreshIntervalMs`, so a data key rotated by another process is used for sealing. Call it
+   * before a transaction that seals: it needs a connection of its own.
+   */
+  async ready(): Promise<void> {
     this.loading ??= (async () => {
       await this.reload();
       if (!this.activeId) await this.rotateDataKeyUnscoped();
@@ -54,7 +61,8 @@ export class KeyRing {
       this.loading = undefined;
       throw error;
     });
-    return this.loading;
+    await this.loading;
+    if (Date.now() - this.loadedAt > KeyRing.refreshIntervalMs) await this.reload();
   }
 
   get currentMasterKeyId(): string {
@@ -68,7 +76,9 @@ export class KeyRing {
 
   /** Seals under the active data key. Call `ready()` before opening a transaction that seals. */
   async seal(plaintext: string, aad: string): Promise<string> {
-    await this.ready();
+    // Only the first use loads here; refreshing needs a connection, so callers do it (ready()) before a transaction.
+    if (!this.loading) await this.ready();
+    await this.loading;
     const id = this.activeDataKeyId;
     const box = aeadSeal(this.keys.get(id) as Buffer, Buffer.from(plaintext, 'utf8'), aad);
     return [SEALED_VERSION, id, box.iv.toString('base64url'), box.tag.toString('base64url'), box.ciphertext.toString('base64url')].join('.');
@@ -122,6 +132,7 @@ export class KeyRing {
       const master = this.masterKeys.get(row.masterKeyId);
       if (master) this.keys.set(row.id, unwrapDataKey(master, row));
     }
+    this.loadedAt = Date.now();
     const active = rows.filter((row) => row.retiredAt === null).at(-1);
     this.activeId = active && this.keys.has(active.id) ? active.id : undefined;
     if (active && !this.activeId) {

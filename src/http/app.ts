@@ -105,7 +105,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     keyRing: deps.keyRing ?? KeyRing.deferred(database.db, loadMasterKeys(config)),
     // INTEGRATION: replace with the audit room's recordAuditEvent once merged.
     audit: deps.audit ?? auditWriterNotYetWired((event) => logger.info({ audit: event }, 'audit event (the audit log is not wired yet)')),
-    llm: new LlmClient(deps.llm),
+    llm: new LlmClient({
+      onRetry: ({ attempt, delayMs, error, target }) =>
+        logger.warn({ provider: target.providerId, providerConfigId: target.key, model: target.model, attempt, delayMs, failure: error.failure, reason: error.message }, 'provider call failed, retrying'),
+      ...deps.llm,
+    }),
   };
   // The catalogue's seed entries, added when missing (operators' edits are kept).
   app.addHook('onReady', async () => {
