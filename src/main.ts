@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { GuardrailError } from './config/guardrails.ts';
 import { ConfigError, loadConfig, type Config } from './config/load.ts';
-import { rotateDataKeyCommand, rotateMasterKeyCommand } from './cli/keys.ts';
+import { KeysCommandError, rotateDataKeyCommand, rotateMasterKeyCommand } from './cli/keys.ts';
+import { KeyRingError } from './crypto/key-ring.ts';
 import { formatDoctorReport, runDoctorChecks } from './cli/doctor.ts';
 import { generateMasterKeyText } from './crypto/master-key.ts';
 import { openDatabase } from './db/client.ts';
@@ -108,6 +109,10 @@ async function serve(config: Config): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof KeysCommandError || error instanceof KeyRingError) {
+      console.error(error.message);
+      process.exit(error instanceof KeysCommandError ? 2 : 1);
+    }
     if (error instanceof ConfigError || error instanceof GuardrailError) {
       console.error(error.message);
       process.exit(78); // EX_CONFIG: the configuration, not the program, is at fault

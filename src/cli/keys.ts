@@ -7,6 +7,11 @@ import { openDatabase, type Database } from '../db/client.ts';
 import { withUnscoped } from '../db/tenancy.ts';
 import { enqueueJob } from '../ops/jobs/jobs.repo.ts';
 
+/** A mistake in how a keys command was called: the message is for the operator, no stack trace. */
+export class KeysCommandError extends Error {
+  override name = 'KeysCommandError';
+}
+
 /**
  * `savoir keys rotate`: re-wraps every data key under a new master key; no secret is re-sealed.
  * Two ways, both without downtime:
@@ -19,7 +24,7 @@ import { enqueueJob } from '../ops/jobs/jobs.repo.ts';
 export async function rotateMasterKeyCommand(config: Config, options: { newKeyFile?: string; oldKeyFile?: string }, opened?: Database): Promise<string> {
   const fromPrevious = !options.newKeyFile && !options.oldKeyFile && config.previousMasterKeyFile !== undefined;
   if (!options.newKeyFile && !fromPrevious) {
-    throw new Error('savoir keys rotate needs --new-key-file <file> (make one with `savoir keys generate > file`), or SAVOIR_MASTER_KEY_PREVIOUS_FILE set to the key being replaced');
+    throw new KeysCommandError('savoir keys rotate needs --new-key-file <file> (make one with `savoir keys generate > file`), or SAVOIR_MASTER_KEY_PREVIOUS_FILE set to the key being replaced');
   }
   const oldKey = fromPrevious
     ? loadMasterKey({ source: 'file', file: config.previousMasterKeyFile as string })
