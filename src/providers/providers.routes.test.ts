@@ -7,8 +7,8 @@ import { LogCapture, testConfig } from '../../test/support/app.ts';
 import { dumpDatabaseText } from '../../test/support/dump.ts';
 import { FakeProviderServer, chatCompletion, embeddingsResponse, reply } from '../../test/support/fake-provider-server.ts';
 import { as, headerAuthenticator } from '../../test/support/principal.ts';
-import { organizations } from '../db/schema/index.ts';
-import { withUnscoped } from '../db/tenancy.ts';
+import { organizations, tokenUsage } from '../db/schema/index.ts';
+import { withTenant, withUnscoped } from '../db/tenancy.ts';
 import type { ProviderAuditEvent } from './audit-writer.ts';
 
 describe('provider routes: catalogue, policy, configurations, model selection', () => {
@@ -199,6 +199,20 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
     const tested = await app.inject({ method: 'POST', url: `/api/v1/providers/configs/${se.id}/test`, headers: as(orgB, 'admin'), payload: { model: 'text-embedding-3-small', kind: 'embedding' } });
     expect(tested.json()).toMatchObject({ ok: true });
     expect(server.requests.at(-1)?.headers['api-key']).toBe(secrets[3]);
+  });
+
+  it('reports token usage per assistant and model, for the caller’s organisation only', async () => {
+    const assistantId = '00000000-0000-4000-8000-000000000001';
+    await withTenant(database.db, { organizationId: orgA }, (tx) =>
+      tx.insert(tokenUsage).values([
+        { organizationId: orgA, assistantId, providerId: 'mistral', model: 'mistral-small-latest', kind: 'chat', promptTokens: 100, completionTokens: 20 },
+        { organizationId: orgA, assistantId, providerId: 'mistral', model: 'mistral-small-latest', kind: 'chat', promptTokens: 50, completionTokens: 5 },
+      ]),
+    );
+    const response = await app.inject({ method: 'GET', url: '/api/v1/providers/usage', headers: as(orgA, 'analyst') });
+    expect(response.json().usage).toEqual([{ assistantId, providerId: 'mistral', model: 'mistral-small-latest', kind: 'chat', promptTokens: 150, completionTokens: 25, calls: 2 }]);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/providers/usage', headers: as(orgB, 'analyst') })).json().usage).toEqual([]);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/providers/usage?since=yesterday', headers: as(orgA, 'analyst') })).json()).toMatchObject({ status: 400, errors: [{ field: 'query.since' }] });
   });
 
   it('no credential appears in clear anywhere in the database, nor in the logs', async () => {
