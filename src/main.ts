@@ -4,6 +4,8 @@ import { ConfigError, loadConfig, type Config } from './config/load.ts';
 import { verifyAuditChains } from './audit/verify.ts';
 import { createSetupLinkIfNoOperatorUnscoped } from './auth/platform/bootstrap.service.ts';
 import { formatAuditVerification } from './cli/audit-verify.ts';
+import { KeysCommandError, rotateDataKeyCommand, rotateMasterKeyCommand } from './cli/keys.ts';
+import { KeyRingError } from './crypto/key-ring.ts';
 import { formatDoctorReport, runDoctorChecks } from './cli/doctor.ts';
 import { generateMasterKeyText } from './crypto/master-key.ts';
 import { openDatabase } from './db/client.ts';
@@ -20,12 +22,21 @@ Commands:
   keys generate    print a new random master key (for SAVOIR_MASTER_KEY_FILE)
   bootstrap        print a one-time link (valid 30 minutes) that creates the first platform operator
   audit verify     check every audit chain; names the first broken event (exit 1 when one is broken)
+  keys rotate --new-key-file <file> [--old-key-file <file>]
+                   re-wrap every data key under a new master key (no downtime)
+  keys rotate-data-key
+                   make a new active data key; a background job re-seals secrets under it
   help             show this help
 
 Configuration comes from environment variables (see docs/operator-guide.md).`;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { 'new-key-file': { type: 'string' }, 'old-key-file': { type: 'string' } },
+  });
   const [command = 'help', subcommand] = positionals;
   if (command === 'help' || command === '--help') {
     console.log(usage);
@@ -36,6 +47,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
+  if (command === 'keys' && subcommand === 'rotate') {
+    const asText = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    console.log(await rotateMasterKeyCommand(config, { newKeyFile: asText(values['new-key-file']), oldKeyFile: asText(values['old-key-file']) }));
+    return 0;
+  }
+  if (command === 'keys' && subcommand === 'rotate-data-key') {
+    console.log(await rotateDataKeyCommand(config));
+    return 0;
+  }
   switch (command) {
     case 'serve':
       return serve(config);
@@ -140,6 +160,10 @@ async function serve(config: Config): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof KeysCommandError || error instanceof KeyRingError) {
+      console.error(error.message);
+      process.exit(error instanceof KeysCommandError ? 2 : 1);
+    }
     if (error instanceof ConfigError || error instanceof GuardrailError) {
       console.error(error.message);
       process.exit(78); // EX_CONFIG: the configuration, not the program, is at fault

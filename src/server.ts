@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { assertProductionReady } from './config/guardrails.ts';
 import type { Config } from './config/load.ts';
-import { loadMasterKey } from './crypto/master-key.ts';
+import { KeyRing } from './crypto/key-ring.ts';
+import { loadMasterKeys } from './crypto/master-key.ts';
+import { RESEAL_JOB_KIND, resealUnderActiveKeyUnscoped } from './crypto/reseal.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { buildApp } from './http/app.ts';
@@ -30,7 +32,7 @@ export interface RunningSavoir {
 /** Starts one Savoir process: guardrails, database and migrations, HTTPS, the redirect, the job runner. */
 export async function startSavoir(config: Config, logger: Logger): Promise<RunningSavoir> {
   assertProductionReady(config);
-  loadMasterKey(config.masterKey);
+  const masterKeys = loadMasterKeys(config);
   const database = await openDatabase(config.database);
   let app: FastifyInstance | undefined;
   let redirect: http.Server | undefined;
@@ -38,8 +40,9 @@ export async function startSavoir(config: Config, logger: Logger): Promise<Runni
   try {
     const { applied } = await runMigrations(database);
     if (applied > 0) logger.info({ applied }, 'database migrations applied');
+    const keyRing = await KeyRing.open(database.db, masterKeys);
     const tls = await loadTlsMaterial(config.tls);
-    app = await buildApp({ config, database, logger, tls });
+    app = await buildApp({ config, database, logger, tls, keyRing });
     await app.listen({ host: config.http.host, port: config.http.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -65,6 +68,7 @@ export async function startSavoir(config: Config, logger: Logger): Promise<Runni
         from: { address: config.mail.from, name: config.mail.fromName },
         logger,
       });
+      runner.register(RESEAL_JOB_KIND, () => resealUnderActiveKeyUnscoped(database.db, keyRing));
       runner.start();
     }
 

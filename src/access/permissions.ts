@@ -47,6 +47,14 @@ export const permissions = {
   'audit:export': ['owner', 'admin'],
   /** The platform's own audit chain (operators' actions, bootstrap); no client content. */
   'platform-audit:read': ['operator'],
+  /** See the provider catalogue, the organisation's provider configurations (masked), policy and token usage; check a model choice. */
+  'providers:read': ['owner', 'admin', 'editor', 'analyst'],
+  /** Create, change, delete and test the organisation's provider configurations (credentials). */
+  'providers:manage': ['owner', 'admin'],
+  /** Change the organisation's data policy (EU-only, no training). */
+  'policy:manage': ['owner', 'admin'],
+  /** Edit the platform's provider catalogue and its compliance metadata. */
+  'catalogue:manage': ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

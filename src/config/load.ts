@@ -20,6 +20,8 @@ export interface Config {
     | { mode: 'files'; certFile: string; keyFile: string }
     | { mode: 'proxy'; trustedProxies: string[] };
   masterKey: { source: 'env'; value: string } | { source: 'file'; file: string } | { source: 'development'; file: string };
+  /** The master key being rotated out, accepted for unwrapping only (see `savoir keys rotate`). */
+  previousMasterKeyFile: string | undefined;
   demoData: boolean;
   mail: {
     transport: 'file' | 'smtp' | 'brevo';
@@ -34,6 +36,8 @@ export interface Config {
   jobs: { enabled: boolean; concurrency: number; leaseMs: number };
   /** Sessions end after this much inactivity, and after this long whatever happens. */
   sessions: { idleTimeoutMs: number; absoluteTimeoutMs: number };
+  /** Folder of a local ONNX embedding model, when the operator provides one. */
+  localEmbeddingModelDir: string | undefined;
   /** The validated variables, for `savoir doctor` (which masks the secrets). */
   raw: RawEnv;
 }
@@ -102,6 +106,7 @@ function toConfig(raw: RawEnv): Config {
     },
     tls,
     masterKey,
+    previousMasterKeyFile: raw.SAVOIR_MASTER_KEY_PREVIOUS_FILE ? path.resolve(raw.SAVOIR_MASTER_KEY_PREVIOUS_FILE) : undefined,
     // Demo data is a development convenience: on unless stated otherwise, in development only.
     demoData: raw.SAVOIR_DEMO_DATA ?? raw.SAVOIR_ENV === 'development',
     mail: {
@@ -119,6 +124,7 @@ function toConfig(raw: RawEnv): Config {
       idleTimeoutMs: raw.SAVOIR_SESSION_IDLE_TIMEOUT_MINUTES * 60_000,
       absoluteTimeoutMs: raw.SAVOIR_SESSION_ABSOLUTE_TIMEOUT_HOURS * 3_600_000,
     },
+    localEmbeddingModelDir: raw.SAVOIR_LOCAL_EMBEDDING_MODEL_DIR ? path.resolve(raw.SAVOIR_LOCAL_EMBEDDING_MODEL_DIR) : undefined,
     raw,
   };
 }

@@ -46,6 +46,8 @@ export const envSchema = z
       .optional(),
     SAVOIR_MASTER_KEY: z.string().min(1).optional(),
     SAVOIR_MASTER_KEY_FILE: z.string().min(1).optional(),
+    /** During a master key rotation: the key being replaced, still accepted to unwrap data keys. */
+    SAVOIR_MASTER_KEY_PREVIOUS_FILE: z.string().min(1).optional(),
     SAVOIR_DEMO_DATA: booleanFlag.optional(),
     SAVOIR_MAIL_TRANSPORT: z.enum(['file', 'smtp', 'brevo'], { error: 'expected file, smtp or brevo' }).default('file'),
     SAVOIR_MAIL_FROM: z.email({ error: 'expected an e-mail address' }).default('savoir@localhost'),
@@ -63,6 +65,8 @@ export const envSchema = z
     SAVOIR_CONNECTION_TIMEOUT_MS: positiveInt(600_000).default(10_000),
     SAVOIR_SESSION_IDLE_TIMEOUT_MINUTES: positiveInt(24 * 60).default(30),
     SAVOIR_SESSION_ABSOLUTE_TIMEOUT_HOURS: positiveInt(30 * 24).default(12),
+    /** A folder holding an ONNX embedding model the operator provides (none is downloaded). */
+    SAVOIR_LOCAL_EMBEDDING_MODEL_DIR: z.string().min(1).optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.SAVOIR_TLS_CERT_FILE) !== Boolean(env.SAVOIR_TLS_KEY_FILE)) {

@@ -36,3 +36,9 @@ function readOrCreate(source: { source: 'file' | 'development'; file: string }):
     throw new Error(`cannot read the master key file ${source.file}: ${(error as Error).message}`);
   }
 }
+
+/** The configured master key first, then the previous one during a rotation (unwrap only). */
+export function loadMasterKeys(config: Pick<Config, 'masterKey' | 'previousMasterKeyFile'>): Buffer[] {
+  const current = loadMasterKey(config.masterKey);
+  return config.previousMasterKeyFile ? [current, loadMasterKey({ source: 'file', file: config.previousMasterKeyFile })] : [current];
+}

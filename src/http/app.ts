@@ -8,9 +8,20 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config/load.ts';
+import { KeyRing } from '../crypto/key-ring.ts';
+import { loadMasterKeys } from '../crypto/master-key.ts';
 import type { Database } from '../db/client.ts';
 import { defaultAuthenticators, registerIdentityRoutes } from '../auth/identity.routes.ts';
 import { registerAuditRoutes } from '../audit/audit.routes.ts';
+import type { AuditWriter } from '../providers/audit-writer.ts';
+import { recordAuditEvent } from '../audit/audit.service.ts';
+import { registerCatalogueRoutes } from '../providers/catalogue.routes.ts';
+import { seedCatalogue } from '../providers/llm/catalogue.repo.ts';
+import { LlmClient, type LlmClientOptions } from '../providers/llm/llm-client.ts';
+import { registerPolicyRoutes } from '../providers/policy.routes.ts';
+import { registerProviderConfigRoutes } from '../providers/provider-configs.routes.ts';
+import type { ProvidersDeps } from '../providers/providers-deps.ts';
+import { withUnscoped } from '../db/tenancy.ts';
 import { registerJobRoutes } from '../ops/jobs/jobs.routes.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installRouteAccess, type Authenticator } from './route-access.ts';
@@ -25,6 +36,12 @@ export interface AppDependencies {
   tls?: SecureContextOptions & { key: string | Buffer; cert: string | Buffer };
   /** Who may call: by default the session cookie and API keys; tests may pass their own. */
   authenticators?: Authenticator[];
+  /** Seals and opens secrets; opened from the configured master key when not given. */
+  keyRing?: KeyRing;
+  /** Writes audit events in the caller's transaction (the audit room's recordAuditEvent after the merge). */
+  audit?: AuditWriter;
+  /** Options of the LLM client layer (timeouts, retries); tests shorten them. */
+  llm?: LlmClientOptions;
 }
 
 /** TLS 1.2 and 1.3 only, AEAD ciphers with forward secrecy (ANSSI / Mozilla "intermediate"). */
@@ -95,6 +112,29 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerJobRoutes(app, database.db);
   registerIdentityRoutes(app, deps);
   registerAuditRoutes(app, database.db);
+  const providers: ProvidersDeps = {
+    db: database.db,
+    keyRing: deps.keyRing ?? KeyRing.deferred(database.db, loadMasterKeys(config)),
+    audit: deps.audit ?? recordAuditEvent,
+    llm: new LlmClient({
+      onRetry: ({ attempt, delayMs, error, target }) =>
+        logger.warn({ provider: target.providerId, providerConfigId: target.key, model: target.model, attempt, delayMs, failure: error.failure, reason: error.message }, 'provider call failed, retrying'),
+      ...deps.llm,
+    }),
+  };
+  // The catalogue's seed entries, added when missing (operators' edits are kept).
+  app.addHook('onReady', async () => {
+    try {
+      await withUnscoped(database.db, (tx) => seedCatalogue(tx));
+      await providers.keyRing.ready();
+    } catch (error) {
+      // A database not migrated yet (readiness reports it): the seed runs on the next start.
+      logger.warn({ err: error }, 'the provider catalogue or the key ring could not be prepared');
+    }
+  });
+  registerCatalogueRoutes(app, providers);
+  registerPolicyRoutes(app, providers);
+  registerProviderConfigRoutes(app, providers);
 
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/openapi.json',

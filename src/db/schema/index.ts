@@ -7,3 +7,5 @@ export * from './api-keys.ts';
 export * from './invitations.ts';
 export * from './audit.ts';
 export * from './email.ts';
+export * from './keys.ts';
+export * from './providers.ts';
