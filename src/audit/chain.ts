@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isSecretName } from '../crypto/secret-names.ts';
 import canonicalize from 'canonicalize';
+import type { AuditEventRow } from '../db/schema/index.ts';
 
 /** The previous hash of the first event of every chain. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -78,4 +79,23 @@ export function normalizeAuditDetails(details: Record<string, unknown> | undefin
   const parsed = JSON.parse(text) as unknown;
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('audit details must be an object');
   return parsed as Record<string, unknown>;
+}
+
+/** The hashed fields of a stored event, exactly as they were hashed when it was written. */
+export function hashedFieldsOfRow(row: AuditEventRow): HashedAuditFields {
+  return {
+    id: row.id,
+    organizationId: row.organizationId,
+    sequence: row.sequence,
+    occurredAt: row.occurredAt.toISOString(),
+    actorType: row.actorType,
+    actorId: row.actorId,
+    action: row.action,
+    targetType: row.targetType,
+    targetId: row.targetId,
+    outcome: row.outcome,
+    ip: row.ip,
+    requestId: row.requestId,
+    details: row.details,
+  };
 }

@@ -1,43 +1,12 @@
 import { stringify } from 'csv-stringify/sync';
 import type { AuditEventRow } from '../db/schema/index.ts';
+import { hashedFieldsOfRow, type HashedAuditFields } from './chain.ts';
 
-/** An audit event as the API and the exports present it (flat, so CSV and JSON carry the same fields). */
-export interface AuditEventView {
-  id: string;
-  organizationId: string | null;
-  sequence: number;
-  occurredAt: string;
-  actorType: string;
-  actorId: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  outcome: string;
-  ip: string | null;
-  requestId: string | null;
-  details: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+/** An audit event as the API and the exports present it: its hashed fields plus its links, flat, so CSV and JSON carry the same fields. */
+export type AuditEventView = HashedAuditFields & { prevHash: string; hash: string };
 
 export function toAuditEventView(row: AuditEventRow): AuditEventView {
-  return {
-    id: row.id,
-    organizationId: row.organizationId,
-    sequence: row.sequence,
-    occurredAt: row.occurredAt.toISOString(),
-    actorType: row.actorType,
-    actorId: row.actorId,
-    action: row.action,
-    targetType: row.targetType,
-    targetId: row.targetId,
-    outcome: row.outcome,
-    ip: row.ip,
-    requestId: row.requestId,
-    details: row.details,
-    prevHash: row.prevHash,
-    hash: row.hash,
-  };
+  return { ...hashedFieldsOfRow(row), prevHash: row.prevHash, hash: row.hash };
 }
 
 /** One JSON object per line (JSON Lines); with prev_hash and hash, a reader can re-verify the chain. */

@@ -2,7 +2,7 @@ import type { AppDb } from '../db/client.ts';
 import type { AuditEventRow } from '../db/schema/index.ts';
 import { withUnscoped } from '../db/tenancy.ts';
 import { listChainOwnersUnscoped, readChainPageUnscoped, type ChainOwner } from './audit.repo.ts';
-import { auditEventHash, GENESIS_HASH } from './chain.ts';
+import { auditEventHash, GENESIS_HASH, hashedFieldsOfRow } from './chain.ts';
 
 export interface BrokenAuditEvent {
   id: string;
@@ -69,21 +69,7 @@ function checkEvent(row: AuditEventRow, expectedSequence: number, expectedPrevHa
       : `sequence out of order: expected ${expectedSequence}, found ${row.sequence}`;
   }
   if (row.prevHash !== expectedPrevHash) return 'prev_hash does not match the previous event’s hash (an event before this one was changed or removed)';
-  const recomputed = auditEventHash(row.prevHash, {
-    id: row.id,
-    organizationId: row.organizationId,
-    sequence: row.sequence,
-    occurredAt: row.occurredAt.toISOString(),
-    actorType: row.actorType,
-    actorId: row.actorId,
-    action: row.action,
-    targetType: row.targetType,
-    targetId: row.targetId,
-    outcome: row.outcome,
-    ip: row.ip,
-    requestId: row.requestId,
-    details: row.details,
-  });
+  const recomputed = auditEventHash(row.prevHash, hashedFieldsOfRow(row));
   if (recomputed !== row.hash) return 'hash mismatch: the event’s recorded fields were changed after it was written';
   return undefined;
 }

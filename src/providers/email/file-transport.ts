@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import { messageIdFor, type EmailMessage, type EmailTransport } from './transport.ts';
+import { messageIdFor, toNodemailerMail, type EmailMessage, type EmailTransport } from './transport.ts';
 
 /**
  * Development only (production refuses SAVOIR_MAIL_TRANSPORT=file): each e-mail becomes a .eml
@@ -14,14 +14,7 @@ export function createFileTransport(outboxDir: string): EmailTransport {
     name: 'file',
     async send(message: EmailMessage) {
       const messageId = messageIdFor(message.outboxId, message.from.address);
-      const info = await composer.sendMail({
-        messageId,
-        from: { name: message.from.name, address: message.from.address },
-        to: message.to,
-        subject: message.subject,
-        text: message.text,
-        html: message.html,
-      });
+      const info = await composer.sendMail(toNodemailerMail(message, messageId));
       await mkdir(outboxDir, { recursive: true, mode: 0o700 });
       const stamp = new Date().toISOString().replaceAll(':', '-');
       await writeFile(path.join(outboxDir, `${stamp}-${message.outboxId}.eml`), info.message as Buffer, { mode: 0o600 });

@@ -1,5 +1,5 @@
 import nodemailer from 'nodemailer';
-import { EmailDeliveryError, messageIdFor, type EmailMessage, type EmailTransport } from './transport.ts';
+import { EmailDeliveryError, messageIdFor, toNodemailerMail, type EmailMessage, type EmailTransport } from './transport.ts';
 
 export interface SmtpTransportOptions {
   /** smtp://user:password@host:587 (STARTTLS, required) or smtps://user:password@host:465 (TLS from the start). */
@@ -33,14 +33,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): EmailTranspo
     async send(message: EmailMessage) {
       const messageId = messageIdFor(message.outboxId, message.from.address);
       try {
-        const info = await transporter.sendMail({
-          messageId,
-          from: { name: message.from.name, address: message.from.address },
-          to: message.to,
-          subject: message.subject,
-          text: message.text,
-          html: message.html,
-        });
+        const info = await transporter.sendMail(toNodemailerMail(message, messageId));
         return { messageId: info.messageId || messageId };
       } catch (error) {
         throw toDeliveryError(error);

@@ -33,3 +33,15 @@ export function messageIdFor(outboxId: string, fromAddress: string): string {
   const domain = fromAddress.split('@')[1] ?? 'savoir.invalid';
   return `<${outboxId}@${domain}>`;
 }
+
+/** The message as nodemailer composes it, the same for every transport built on nodemailer. */
+export function toNodemailerMail(message: EmailMessage, messageId: string) {
+  return {
+    messageId,
+    from: { name: message.from.name, address: message.from.address },
+    to: message.to,
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+  };
+}
