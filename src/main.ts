@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from './config/load.ts';
 import { verifyAuditChains } from './audit/verify.ts';
 import { createSetupLinkIfNoOperatorUnscoped } from './auth/platform/bootstrap.service.ts';
 import { formatAuditVerification } from './cli/audit-verify.ts';
+import { setupInstructions } from './cli/setup-instructions.ts';
 import { KeysCommandError, rotateDataKeyCommand, rotateMasterKeyCommand } from './cli/keys.ts';
 import { KeyRingError } from './crypto/key-ring.ts';
 import { formatDoctorReport, runDoctorChecks } from './cli/doctor.ts';
@@ -98,7 +99,7 @@ async function bootstrap(config: Config): Promise<number> {
       console.error('A platform operator already exists: operators create the next ones.');
       return 1;
     }
-    console.log(`Open this link within 30 minutes (until ${setup.expiresAt.toISOString()}) to create the first platform operator:\n\n  ${setup.link}\n\nIt works once. The operator must then enrol a second factor.`);
+    console.log(setupInstructions(setup, config.http.publicUrl));
     return 0;
   } finally {
     await database.close();
@@ -127,7 +128,7 @@ async function serve(config: Config): Promise<number> {
     `  Savoir is running (${config.env}) at ${savoir.url}`,
     savoir.redirectUrl ? `  Plain HTTP at ${savoir.redirectUrl} redirects to HTTPS.` : '',
     savoir.tls?.selfSigned ? `  The certificate is self-signed (${config.tls.mode === 'self-signed' ? config.tls.certFile : ''}): your browser will ask you to accept it.` : '',
-    savoir.setupLink ? `  No platform operator yet: create the first one within 30 minutes at\n    ${savoir.setupLink}` : '',
+    savoir.setup ? `  ${setupInstructions(savoir.setup, savoir.url)}` : '',
     `  Database: ${savoir.database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'}`,
     '',
     '  Next:',

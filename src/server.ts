@@ -25,7 +25,8 @@ export interface RunningSavoir {
   url: string;
   redirectUrl: string | undefined;
   /** Printed once at start while no platform operator exists: creates the first one (30 minutes, single use). */
-  setupLink: string | undefined;
+  /** The one-time setup link, when no platform operator exists yet. */
+  setup: { link: string; expiresAt: Date } | undefined;
   close(): Promise<void>;
 }
 
@@ -81,7 +82,7 @@ export async function startSavoir(config: Config, logger: Logger): Promise<Runni
       tls,
       url,
       redirectUrl,
-      setupLink: setup?.link,
+      setup,
       close: async () => {
         await started.runner?.stop();
         await new Promise<void>((resolve) => (started.redirect ? started.redirect.close(() => resolve()) : resolve()));
