@@ -10,6 +10,7 @@ import { buildApp } from './http/app.ts';
 import { createRedirectServer } from './http/redirect.ts';
 import { loadTlsMaterial, type TlsMaterial } from './http/tls.ts';
 import { JobRunner } from './ops/jobs/runner.ts';
+import { registerKnowledgeJobs } from './knowledge/knowledge.module.ts';
 
 export interface RunningSavoir {
   app: FastifyInstance;
@@ -54,6 +55,7 @@ export async function startSavoir(config: Config, logger: Logger): Promise<Runni
 
     if (config.jobs.enabled) {
       runner = new JobRunner(database.db, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs, logger });
+      registerKnowledgeJobs(runner, { db: database.db, maxFileBytes: config.knowledge.maxFileBytes });
       runner.start();
     }
 

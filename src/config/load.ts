@@ -21,6 +21,8 @@ export interface Config {
   mail: { transport: 'file' | 'smtp' | 'brevo'; from: string; smtpUrl?: string; brevoApiKey?: string; outboxDir: string };
   logLevel: RawEnv['SAVOIR_LOG_LEVEL'];
   jobs: { enabled: boolean; concurrency: number; leaseMs: number };
+  /** Knowledge ingestion: largest file accepted (upload, push, crawl). */
+  knowledge: { maxFileBytes: number };
   /** The validated variables, for `savoir doctor` (which masks the secrets). */
   raw: RawEnv;
 }
@@ -94,6 +96,7 @@ function toConfig(raw: RawEnv): Config {
     },
     logLevel: raw.SAVOIR_LOG_LEVEL,
     jobs: { enabled: raw.SAVOIR_JOBS_ENABLED, concurrency: raw.SAVOIR_JOBS_CONCURRENCY, leaseMs: raw.SAVOIR_JOBS_LEASE_MS },
+    knowledge: { maxFileBytes: raw.SAVOIR_UPLOAD_MAX_BYTES },
     raw,
   };
 }

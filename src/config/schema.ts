@@ -46,6 +46,7 @@ export const envSchema = z
     SAVOIR_JOBS_ENABLED: booleanFlag.default(true),
     SAVOIR_JOBS_CONCURRENCY: positiveInt(64).default(2),
     SAVOIR_JOBS_LEASE_MS: positiveInt(3_600_000).default(60_000),
+    SAVOIR_UPLOAD_MAX_BYTES: positiveInt(1024 * 1024 * 1024).default(25 * 1024 * 1024),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.SAVOIR_TLS_CERT_FILE) !== Boolean(env.SAVOIR_TLS_KEY_FILE)) {

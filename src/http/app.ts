@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config/load.ts';
 import type { Database } from '../db/client.ts';
+import { registerKnowledgeRoutes } from '../knowledge/knowledge.module.ts';
+import type { EmbeddingResolver } from '../knowledge/knowledge-deps.ts';
 import { registerJobRoutes } from '../ops/jobs/jobs.routes.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installRouteAccess, type Authenticator } from './route-access.ts';
@@ -20,6 +22,8 @@ export interface AppDependencies {
   /** TLS material; absent when a trusted proxy terminates TLS (and in `inject` tests). */
   tls?: SecureContextOptions & { key: string | Buffer; cert: string | Buffer };
   authenticators?: Authenticator[];
+  /** Finds an organisation's embedding provider by model key (the providers room); none = lexical retrieval only. */
+  resolveEmbeddingProvider?: EmbeddingResolver;
 }
 
 /** TLS 1.2 and 1.3 only, AEAD ciphers with forward secrecy (ANSSI / Mozilla "intermediate"). */
@@ -84,6 +88,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   registerHealthRoutes(app, database);
   registerJobRoutes(app, database.db);
+  registerKnowledgeRoutes(app, { db: database.db, maxFileBytes: config.knowledge.maxFileBytes, resolveEmbeddingProvider: deps.resolveEmbeddingProvider });
 
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/openapi.json',
