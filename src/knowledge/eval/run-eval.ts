@@ -28,7 +28,7 @@ const ANCHORS: Record<string, { ndcg10: number; source: string }> = {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { split: { type: 'string', default: 'test' }, tune: { type: 'boolean', default: false }, 'limit-docs': { type: 'string' } },
+  options: { split: { type: 'string', default: 'test' }, tune: { type: 'boolean', default: false }, 'limit-docs': { type: 'string' }, 'db-dir': { type: 'string' } },
 });
 const folder = positionals[0];
 if (!folder) {
@@ -38,10 +38,12 @@ if (!folder) {
 
 const started = Date.now();
 const root = mkdtempSync(path.join(tmpdir(), 'savoir-eval-'));
-const database: Database = process.env.DATABASE_URL ? await openPostgres(process.env.DATABASE_URL, 4) : await openPglite(path.join(root, 'pglite'));
+const database: Database = process.env.DATABASE_URL ? await openPostgres(process.env.DATABASE_URL, 4) : await openPglite(values['db-dir'] ?? path.join(root, 'pglite'));
 try {
   await runMigrations(database);
-  const [organization] = await withUnscoped(database.db, (tx) => tx.insert(organizations).values({ name: 'Evaluation', slug: `eval-${Date.now()}` }).returning());
+  // --db-dir keeps the ingested corpus between runs (for tuning): reuse its organisation when present.
+  const [existing] = values['db-dir'] ? await withUnscoped(database.db, (tx) => tx.select().from(organizations).limit(1)) : [];
+  const [organization] = existing ? [existing] : await withUnscoped(database.db, (tx) => tx.insert(organizations).values({ name: 'Evaluation', slug: `eval-${Date.now()}` }).returning());
   if (!organization) throw new Error('could not create the evaluation organisation');
   const tenant = { organizationId: organization.id };
   const config = loadConfig({ SAVOIR_DATA_DIR: root, SAVOIR_LOG_LEVEL: 'warn' });
@@ -53,10 +55,12 @@ try {
   };
 
   const corpus = (await readCorpus(folder)).slice(0, values['limit-docs'] ? Number(values['limit-docs']) : undefined);
-  const source = await request<{ id: string }>('POST', '/api/v1/data-sources', { name: path.basename(path.resolve(folder)).slice(0, 40), kind: 'manual' });
+  const sourceName = path.basename(path.resolve(folder)).slice(0, 40);
+  const known = (await request<{ items: { id: string; name: string }[] }>('GET', '/api/v1/data-sources')).items.find((item) => item.name === sourceName);
+  const source = known ?? (await request<{ id: string }>('POST', '/api/v1/data-sources', { name: sourceName, kind: 'manual' }));
   const ingestStart = Date.now();
   const batchSize = 250;
-  for (let start = 0; start < corpus.length; start += batchSize) {
+  for (let start = known ? corpus.length : 0; start < corpus.length; start += batchSize) {
     const documents = corpus.slice(start, start + batchSize).map((doc) => ({ key: doc.id, title: doc.title || doc.id, content: doc.text || doc.title || '(empty)' }));
     await request('POST', `/api/v1/data-sources/${source.id}/documents`, { documents });
   }
@@ -91,10 +95,10 @@ try {
   };
 
   if (values.tune) {
-    for (const k1 of [0.6, 0.9, 1.2, 1.5]) {
-      for (const b of [0.3, 0.4, 0.5, 0.75]) {
+    for (const k1 of [0.7, 0.9, 1.2, 1.5]) {
+      for (const b of [0.3, 0.5, 0.75]) {
         const result = await evaluate(async (query) =>
-          (await retrieve({ db: database.db, maxFileBytes: 0, bm25: { k1, b } }, tenant, { query, topK: 200 })).map((r) => ({ key: r.document.externalKey, score: r.score })),
+          (await retrieve({ db: database.db, maxFileBytes: 0, bm25: { k1, b } }, tenant, { query, topK: 100 })).map((r) => ({ key: r.document.externalKey, score: r.score })),
         );
         console.log(`k1=${k1} b=${b} nDCG@10=${result.ndcg10.toFixed(4)} Recall@100=${result.recall100.toFixed(4)} MRR@10=${result.mrr10.toFixed(4)}`);
       }

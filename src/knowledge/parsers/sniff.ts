@@ -10,6 +10,9 @@ const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.doc
 export async function sniffMimeType(bytes: Buffer): Promise<{ mimeType: SupportedMimeType } | { unsupported: string }> {
   if (bytes.length === 0) return { unsupported: 'the file is empty' };
   const detected = await fileTypeFromBuffer(bytes);
+  // Some signatures are two printable bytes ("BM" for BMP): text that happens to start with them is text.
+  const strongBinary = detected && ['application/pdf', DOCX, 'application/zip'].includes(detected.mime);
+  if (detected && !strongBinary && decodeUtf8(bytes) !== undefined) return sniffText(bytes);
   if (detected) {
     if (detected.mime === 'application/pdf') return { mimeType: 'application/pdf' };
     if (detected.mime === DOCX) return { mimeType: DOCX };
@@ -18,6 +21,10 @@ export async function sniffMimeType(bytes: Buffer): Promise<{ mimeType: Supporte
     if (detected.mime === 'application/zip' && bytes.includes('word/')) return { mimeType: DOCX };
     if (detected.mime !== 'application/xml') return { unsupported: `unsupported file type ${detected.mime}` };
   }
+  return sniffText(bytes);
+}
+
+function sniffText(bytes: Buffer): { mimeType: SupportedMimeType } | { unsupported: string } {
   const text = decodeUtf8(bytes);
   if (text === undefined) return { unsupported: 'unsupported binary file (not PDF, DOCX or UTF-8 text)' };
   const head = text.slice(0, 4096).trimStart();
