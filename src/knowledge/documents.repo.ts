@@ -97,3 +97,13 @@ export async function markDocument(tx: AppTx, tenant: TenantContext, id: string,
     .set({ status: patch.status, failureReason: patch.failureReason ?? null, ...(patch.mimeType !== undefined ? { mimeType: patch.mimeType } : {}), updatedAt: sql`now()` })
     .where(and(eq(documents.organizationId, tenant.organizationId), eq(documents.id, id), eq(documents.version, version)));
 }
+
+/** Marks the documents of a batch as being processed (those still pending at the version asked). */
+export async function markBatchProcessing(tx: AppTx, tenant: TenantContext, items: { id: string; version: number }[]): Promise<void> {
+  if (items.length === 0) return;
+  const payload = JSON.stringify(items);
+  await tx.execute(sql`
+    update documents d set status = 'processing', updated_at = now()
+    from jsonb_to_recordset(${payload}::jsonb) as x(id uuid, version int)
+    where d.organization_id = ${tenant.organizationId} and d.id = x.id and d.version = x.version and d.status = 'pending'`);
+}

@@ -3,13 +3,15 @@ import type { JobContext } from '../ops/jobs/runner.ts';
 import { PermanentJobError } from '../ops/jobs/runner.ts';
 import { analyzerOf, countTokens, countWords, detectLanguage, type Language } from './analysis/text-analysis.ts';
 import { chunkBlocks, defaultChunkOptions, type Chunk } from './chunker.ts';
-import { findDocument, findDocumentFile, markDocument } from './documents.repo.ts';
+import { findDocument, findDocumentFile, markBatchProcessing, markDocument } from './documents.repo.ts';
 import { currentEmbeddingIndexes } from './embedding-indexes.repo.ts';
 import { replaceDocumentChunks, type ChunkToIndex } from './index.repo.ts';
 import type { KnowledgeDeps } from './knowledge-deps.ts';
 import { parseDocument } from './parsers/parse-document.ts';
 import { UnprocessableDocumentError, type ParsedDocument } from './parsers/types.ts';
 import { prechunkedSchema, PRECHUNKED_FORMAT } from './prechunked.ts';
+
+const PROGRESS_INTERVAL_MS = 500;
 
 interface IngestPayload {
   dataSourceId: string;
@@ -29,12 +31,19 @@ export function ingestJobHandler(deps: KnowledgeDeps) {
     const total = payload.documents.length;
     const outcome = { indexed: 0, skipped: 0, failed: 0, chunks: 0 };
     await reportProgress(0, total);
+    await withTenant(deps.db, tenant, (tx) => markBatchProcessing(tx, tenant, payload.documents));
+    // Progress is written at most every PROGRESS_INTERVAL_MS (and at the end): one transaction per
+    // document just for a progress bar would cost as much as indexing a small document.
+    let reportedAt = Date.now();
     for (const [index, item] of payload.documents.entries()) {
       signal.throwIfAborted();
       const result = await ingestOne(deps, tenant, item.id, item.version);
       outcome[result.outcome] += 1;
       outcome.chunks += result.chunks;
-      await reportProgress(index + 1, total);
+      if (Date.now() - reportedAt >= PROGRESS_INTERVAL_MS || index + 1 === total) {
+        await reportProgress(index + 1, total);
+        reportedAt = Date.now();
+      }
     }
     return outcome;
   };
@@ -46,7 +55,6 @@ async function ingestOne(deps: KnowledgeDeps, tenant: TenantContext, documentId:
     if (!document || document.version !== version || document.indexedVersion === version || document.status === 'failed') return undefined;
     const file = await findDocumentFile(tx, tenant, documentId);
     if (!file || file.version !== version) return undefined;
-    await markDocument(tx, tenant, documentId, version, { status: 'processing' });
     return { document, file };
   });
   if (!loaded) return { outcome: 'skipped', chunks: 0 };

@@ -158,23 +158,32 @@ describe('retrieval: BM25 in SQL, analysers, vectors, model change, resumable in
   it('a batch interrupted mid-way resumes without duplicate chunks: same counts as a clean run', async () => {
     const docs = Array.from({ length: 8 }, (_, i) => [`k${i}`, `Title ${i}`, `Paragraph one of document ${i}.\n\n${'Filler sentence about logistics. '.repeat(40 + i * 10)}`] as [string, string, string]);
     const clean = await newOrganisation('clean-run');
+    await changeEmbeddingModel(deps, clean.tenant, 'hash-a');
+    await runner().drain();
     await push(clean.tenant, clean.sourceId, docs);
     await runner().drain();
 
     const crashed = await newOrganisation('crashed-run');
+    await changeEmbeddingModel(deps, crashed.tenant, 'hash-a');
+    await runner().drain();
     await push(crashed.tenant, crashed.sourceId, docs);
-    // First worker dies after three documents (its progress report fails as a killed process would).
-    const dying = new JobRunner(database.db, { concurrency: 1, leaseMs: 60_000, retryDelayMs: () => 0 });
-    const handler = ingestJobHandler(deps);
-    dying.register(INGEST_JOB, (context) =>
-      handler({
-        ...context,
-        reportProgress: async (done, total) => {
-          if (done === 3) throw new Error('worker killed');
-          await context.reportProgress(done, total);
+    // The worker dies in the middle of the fourth document: parsed and chunked, not committed.
+    let calls = 0;
+    const real = models.get('hash-a') as HashedBagOfWordsEmbedding;
+    const dyingDeps: KnowledgeDeps = {
+      ...deps,
+      resolveEmbeddingProvider: async () => ({
+        modelKey: 'hash-a',
+        dimension: real.dimension,
+        embed: async (texts) => {
+          calls += 1;
+          if (calls === 4) throw new Error('worker killed');
+          return real.embed(texts);
         },
       }),
-    );
+    };
+    const dying = new JobRunner(database.db, { concurrency: 1, leaseMs: 60_000, retryDelayMs: () => 0 });
+    dying.register(INGEST_JOB, ingestJobHandler(dyingDeps));
     expect(await dying.runNext()).toBe(true);
     const midway = await withTenant(database.db, crashed.tenant, (tx) => queryRows<{ n: number }>(tx, sql`select count(*)::int as n from documents where status = 'ready'`));
     expect(midway[0]?.n).toBe(3);
@@ -182,8 +191,8 @@ describe('retrieval: BM25 in SQL, analysers, vectors, model change, resumable in
 
     const summary = async (tenant: { organizationId: string }) =>
       withTenant(database.db, tenant, (tx) =>
-        queryRows<{ chunks: number; terms: number; ready: number; source_chunks: number }>(tx, sql`
-          select (select count(*)::int from chunks) as chunks, (select count(*)::int from chunk_terms) as terms,
+        queryRows<{ chunks: number; terms: number; vectors: number; ready: number; source_chunks: number }>(tx, sql`
+          select (select count(*)::int from chunks) as chunks, (select count(*)::int from chunk_terms) as terms, (select count(*)::int from chunk_embeddings) as vectors,
                  (select count(*)::int from documents where status = 'ready') as ready, (select sum(chunk_count)::int from data_sources) as source_chunks`),
       );
     const [cleanCounts] = await summary(clean.tenant);
@@ -191,5 +200,6 @@ describe('retrieval: BM25 in SQL, analysers, vectors, model change, resumable in
     expect(cleanCounts?.chunks).toBeGreaterThan(8);
     expect(crashedCounts).toEqual(cleanCounts);
     expect(crashedCounts?.source_chunks).toBe(crashedCounts?.chunks);
+    expect(crashedCounts?.vectors).toBe(crashedCounts?.chunks);
   });
 });
