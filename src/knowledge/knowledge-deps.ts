@@ -14,6 +14,7 @@ export interface KnowledgeDeps {
   bm25?: Bm25Parameters;
   /** Texts per embedding call. */
   embeddingBatchSize?: number;
+  crawler?: { allowPrivateNetwork?: boolean; timeoutMs?: number };
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { JobRunner } from '../ops/jobs/runner.ts';
+import { CRAWL_JOB, crawlJobHandler } from './crawler/crawl.job.ts';
 import { INGEST_JOB } from './ingest.service.ts';
 import { ingestJobHandler } from './ingest.job.ts';
 import { registerIngestRoutes } from './ingest.routes.ts';
@@ -17,4 +18,5 @@ export function registerKnowledgeRoutes(app: FastifyInstance, deps: KnowledgeDep
 export function registerKnowledgeJobs(runner: JobRunner, deps: KnowledgeDeps): void {
   runner.register(INGEST_JOB, ingestJobHandler(deps));
   runner.register(REEMBED_JOB, reembedJobHandler(deps));
+  runner.register(CRAWL_JOB, crawlJobHandler(deps));
 }

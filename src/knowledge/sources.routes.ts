@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { withTenant } from '../db/tenancy.ts';
 import { AppError } from '../http/errors.ts';
 import { principalOf } from '../http/route-access.ts';
+import { enqueueCrawl } from './crawler/crawl.job.ts';
 import { deleteDocumentAndChunks } from './index.repo.ts';
 import { findDocument, listDocuments } from './documents.repo.ts';
 import type { KnowledgeDeps } from './knowledge-deps.ts';
@@ -17,6 +18,7 @@ const webSettings = z.object({
   maxDepth: z.number().int().min(0).max(10).optional(),
   maxPages: z.number().int().min(1).max(100_000).optional(),
   recrawlIntervalHours: z.number().int().min(1).max(24 * 365).optional(),
+  requestDelayMs: z.number().int().min(0).max(60_000).optional(),
 });
 const idParams = z.object({ id: z.uuid({ error: 'expected an id (UUID)' }) });
 
@@ -48,7 +50,12 @@ export function registerSourceRoutes(app: FastifyInstance, deps: KnowledgeDeps):
       if (body.kind === 'web' && !body.settings.startUrl && !body.settings.sitemapUrl) {
         throw new AppError('validation_failed', 'A web source needs a start URL or a sitemap', { errors: [{ field: 'settings.startUrl', message: 'give startUrl or sitemapUrl' }] });
       }
-      const created = await withTenant(deps.db, principal, (tx) => insertDataSource(tx, principal, body));
+      const created = await withTenant(deps.db, principal, async (tx) => {
+        const source = await insertDataSource(tx, principal, body);
+        // A web source starts its first crawl at once; later crawls are scheduled by each crawl.
+        if (source?.kind === 'web') await enqueueCrawl(tx, principal, source.id);
+        return source;
+      });
       if (!created) throw new AppError('conflict', 'A data source with this name already exists', { errors: [{ field: 'name', message: 'already used' }] });
       return reply.status(201).send(presentDataSource(created));
     },
@@ -88,6 +95,21 @@ export function registerSourceRoutes(app: FastifyInstance, deps: KnowledgeDeps):
     if (!deleted) throw new AppError('not_found', 'No such data source');
     return reply.status(204).send(null);
   });
+
+  r.post(
+    '/api/v1/data-sources/:id/sync',
+    { config: { permission: 'sources:manage' }, schema: { summary: 'Crawl a web source now (only changed pages are re-indexed)', tags, params: idParams, response: { 202: z.object({ jobId: z.uuid() }) } } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const job = await withTenant(deps.db, principal, async (tx) => {
+        const source = await findDataSource(tx, principal, request.params.id);
+        if (!source) throw new AppError('not_found', 'No such data source');
+        if (source.kind !== 'web') throw new AppError('conflict', 'Only web sources are synchronised; upload or push documents to a manual source');
+        return (await enqueueCrawl(tx, principal, source.id)).job;
+      });
+      return reply.status(202).send({ jobId: job.id });
+    },
+  );
 
   r.get(
     '/api/v1/data-sources/:id/documents',
