@@ -214,6 +214,15 @@ describe('knowledge API: sources, uploads, documents, search', () => {
     expect(invalid.statusCode).toBe(400);
   });
 
+  it('documents every knowledge route in the OpenAPI description', async () => {
+    const response = await test.app.inject({ method: 'GET', url: '/api/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const paths = Object.keys((response.json() as { paths: Record<string, unknown> }).paths);
+    for (const route of ['/api/v1/data-sources', '/api/v1/data-sources/{id}/uploads', '/api/v1/data-sources/{id}/documents', '/api/v1/data-sources/{id}/sync', '/api/v1/search', '/api/v1/knowledge/embedding-model']) {
+      expect(paths).toContain(route);
+    }
+  });
+
   it('another organisation’s source answers 404; roles follow the matrix', async () => {
     const source = await createSource('private');
     const fromB = await test.app.inject({ method: 'GET', url: `/api/v1/data-sources/${source.id}`, headers: as(() => orgB, 'owner') });
