@@ -48,6 +48,7 @@ export async function replaceDocumentChunks(tx: AppTx, tenant: TenantContext, in
   const [old] = await queryRows<{ chunks: number; length: number }>(tx, sql`
     select count(*)::int as chunks, coalesce(sum(lexical_length), 0)::int as length
     from ${chunks} where organization_id = ${tenant.organizationId} and document_id = ${input.documentId}`);
+  await forgetTermFrequencies(tx, tenant, input.documentId);
   await tx.delete(chunks).where(and(eq(chunks.organizationId, tenant.organizationId), eq(chunks.documentId, input.documentId)));
 
   let lexicalLength = 0;
@@ -138,8 +139,16 @@ async function indexPostings(tx: AppTx, tenant: TenantContext, dataSourceId: str
       select ${tenant.organizationId}, ${dataSourceId}, x.chunk_id, x.analyzer, x.lexeme, least(x.tf, 32767), lengths.length
       from lexemes x join lengths using (chunk_id)
       returning 1
+    ), frequencies as (
+      -- Rows locked in one order by every writer, so concurrent indexers wait instead of deadlocking.
+      insert into term_stats (organization_id, data_source_id, analyzer, term, document_frequency)
+      select ${tenant.organizationId}, ${dataSourceId}, analyzer, lexeme, count(*)::int from lexemes
+      group by analyzer, lexeme order by analyzer, lexeme
+      on conflict (organization_id, analyzer, term, data_source_id) do update set document_frequency = term_stats.document_frequency + excluded.document_frequency
+      returning 1
     )
-    select coalesce((select sum(length) from lengths), 0)::int as length, (select count(*) from postings) as postings, (select count(*) from set_lengths) as chunks`);
+    select coalesce((select sum(length) from lengths), 0)::int as length, (select count(*) from postings) as postings,
+           (select count(*) from set_lengths) as chunks, (select count(*) from frequencies) as terms`);
   return result?.length ?? 0;
 }
 
@@ -154,6 +163,7 @@ export async function deleteDocumentAndChunks(tx: AppTx, tenant: TenantContext, 
   const [old] = await queryRows<{ chunks: number; length: number }>(tx, sql`
     select count(*)::int as chunks, coalesce(sum(lexical_length), 0)::int as length
     from ${chunks} where organization_id = ${tenant.organizationId} and document_id = ${documentId}`);
+  await forgetTermFrequencies(tx, tenant, documentId);
   await tx.delete(documents).where(eq(documents.id, documentId));
   const wasIndexed = document.indexedVersion !== null;
   await addToSourceCounters(tx, tenant, document.dataSourceId, {
@@ -163,4 +173,19 @@ export async function deleteDocumentAndChunks(tx: AppTx, tenant: TenantContext, 
     lexicalLength: -(old?.length ?? 0),
   });
   return true;
+}
+
+/** Removes a document's postings from the document frequencies, before its chunks are deleted. */
+async function forgetTermFrequencies(tx: AppTx, tenant: TenantContext, documentId: string): Promise<void> {
+  await tx.execute(sql`
+    with old as (
+      select p.data_source_id, p.analyzer, p.term, count(*)::int as n
+      from chunks c join chunk_terms p on p.chunk_id = c.id
+      where c.organization_id = ${tenant.organizationId} and c.document_id = ${documentId}
+      group by p.data_source_id, p.analyzer, p.term
+      order by p.analyzer, p.term
+    )
+    update term_stats s set document_frequency = s.document_frequency - old.n
+    from old
+    where s.organization_id = ${tenant.organizationId} and s.analyzer = old.analyzer and s.term = old.term and s.data_source_id = old.data_source_id`);
 }

@@ -73,6 +73,26 @@ describe('retrieval: BM25 in SQL, analysers, vectors, model change, resumable in
     for (const [key, value] of Object.entries(expected)) expect(scored[key]).toBeCloseTo(value, 9);
   });
 
+  it('MaxScore pruning returns exactly the ranking of scoring every posting', async () => {
+    const { tenant, sourceId } = await newOrganisation('maxscore');
+    // A Zipf-like vocabulary: a few words in almost every chunk, many rare ones.
+    const vocabulary = ['river', 'bridge', 'castle', 'forest', 'garden', 'harbor', 'island', 'market', 'meadow', 'mountain', 'palace', 'quarry', 'temple', 'tunnel', 'valley', 'village', 'window', 'canyon', 'desert', 'glacier'];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const docs = Array.from({ length: 80 }, (_, i) => {
+      const words = Array.from({ length: 8 + Math.floor(random() * 30) }, () => vocabulary[Math.floor(vocabulary.length * random() ** 3)] ?? 'river');
+      return [`m${i}`, `Note ${i}`, words.join(' ')] as [string, string, string];
+    });
+    await push(tenant, sourceId, docs);
+    await runner().drain();
+    for (const query of ['river bridge castle glacier', 'river bridge', 'desert canyon river', 'forest garden harbor island market']) {
+      const reference = await withTenant(database.db, tenant, (tx) => searchLexical(tx, tenant, query, { limit: 10, firstPassPostings: 1_000_000 }));
+      const pruned = await withTenant(database.db, tenant, (tx) => searchLexical(tx, tenant, query, { limit: 10, firstPassPostings: 5 }));
+      expect(pruned.map((r) => r.chunkId)).toEqual(reference.map((r) => r.chunkId));
+      pruned.forEach((r, i) => expect(r.score).toBeCloseTo(reference[i]?.score ?? -1, 9));
+    }
+  });
+
   it('French and English analysers: stemming, stop words and accents folded both ways', async () => {
     const { tenant, sourceId } = await newOrganisation('langs');
     await push(tenant, sourceId, [

@@ -103,6 +103,16 @@ CREATE TABLE "embedding_indexes" (
 );
 --> statement-breakpoint
 ALTER TABLE "embedding_indexes" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
+CREATE TABLE "term_stats" (
+	"organization_id" uuid NOT NULL,
+	"data_source_id" uuid NOT NULL,
+	"analyzer" text NOT NULL,
+	"term" text NOT NULL,
+	"document_frequency" integer NOT NULL,
+	CONSTRAINT "term_stats_pk" PRIMARY KEY("organization_id","analyzer","term","data_source_id")
+);
+--> statement-breakpoint
+ALTER TABLE "term_stats" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
 ALTER TABLE "chunk_embeddings" ADD CONSTRAINT "chunk_embeddings_chunk_id_chunks_id_fk" FOREIGN KEY ("chunk_id") REFERENCES "public"."chunks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "chunk_terms" ADD CONSTRAINT "chunk_terms_chunk_id_chunks_id_fk" FOREIGN KEY ("chunk_id") REFERENCES "public"."chunks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "chunks" ADD CONSTRAINT "chunks_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -113,6 +123,7 @@ ALTER TABLE "document_files" ADD CONSTRAINT "document_files_organization_id_orga
 ALTER TABLE "documents" ADD CONSTRAINT "documents_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "documents" ADD CONSTRAINT "documents_data_source_id_data_sources_id_fk" FOREIGN KEY ("data_source_id") REFERENCES "public"."data_sources"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "embedding_indexes" ADD CONSTRAINT "embedding_indexes_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "term_stats" ADD CONSTRAINT "term_stats_data_source_id_data_sources_id_fk" FOREIGN KEY ("data_source_id") REFERENCES "public"."data_sources"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "chunk_embeddings_org_model_idx" ON "chunk_embeddings" USING btree ("organization_id","model_key","data_source_id");--> statement-breakpoint
 CREATE INDEX "chunk_terms_chunk_idx" ON "chunk_terms" USING btree ("chunk_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "chunks_document_version_ordinal_unique" ON "chunks" USING btree ("document_id","document_version","ordinal");--> statement-breakpoint
@@ -123,10 +134,12 @@ CREATE INDEX "documents_org_source_idx" ON "documents" USING btree ("organizatio
 CREATE UNIQUE INDEX "embedding_indexes_org_model_unique" ON "embedding_indexes" USING btree ("organization_id","model_key");--> statement-breakpoint
 CREATE UNIQUE INDEX "embedding_indexes_one_active" ON "embedding_indexes" USING btree ("organization_id") WHERE "embedding_indexes"."status" = 'active';--> statement-breakpoint
 CREATE UNIQUE INDEX "embedding_indexes_one_building" ON "embedding_indexes" USING btree ("organization_id") WHERE "embedding_indexes"."status" = 'building';--> statement-breakpoint
+CREATE INDEX "term_stats_source_idx" ON "term_stats" USING btree ("data_source_id");--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "chunk_embeddings" AS PERMISSIVE FOR ALL TO "savoir_app" USING ("chunk_embeddings"."organization_id" = nullif(current_setting('app.org', true), '')::uuid) WITH CHECK ("chunk_embeddings"."organization_id" = nullif(current_setting('app.org', true), '')::uuid);--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "chunk_terms" AS PERMISSIVE FOR ALL TO "savoir_app" USING ("chunk_terms"."organization_id" = nullif(current_setting('app.org', true), '')::uuid) WITH CHECK ("chunk_terms"."organization_id" = nullif(current_setting('app.org', true), '')::uuid);--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "chunks" AS PERMISSIVE FOR ALL TO "savoir_app" USING ("chunks"."organization_id" = nullif(current_setting('app.org', true), '')::uuid) WITH CHECK ("chunks"."organization_id" = nullif(current_setting('app.org', true), '')::uuid);--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "data_sources" AS PERMISSIVE FOR ALL TO "savoir_app" USING ("data_sources"."organization_id" = nullif(current_setting('app.org', true), '')::uuid) WITH CHECK ("data_sources"."organization_id" = nullif(current_setting('app.org', true), '')::uuid);--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "document_files" AS PERMISSIVE FOR ALL TO "savoir_app" USING ("document_files"."organization_id" = nullif(current_setting('app.org', true), '')::uuid) WITH CHECK ("document_files"."organization_id" = nullif(current_setting('app.org', true), '')::uuid);--> statement-breakpoint
 CREATE POLICY "tenant_isolation" ON "documents" AS PERMISSIVE FOR ALL TO "savoir_app" USING ("documents"."organization_id" = nullif(current_setting('app.org', true), '')::uuid) WITH CHECK ("documents"."organization_id" = nullif(current_setting('app.org', true), '')::uuid);--> statement-breakpoint
-CREATE POLICY "tenant_isolation" ON "embedding_indexes" AS PERMISSIVE FOR ALL TO "savoir_app" USING ("embedding_indexes"."organization_id" = nullif(current_setting('app.org', true), '')::uuid) WITH CHECK ("embedding_indexes"."organization_id" = nullif(current_setting('app.org', true), '')::uuid);
+CREATE POLICY "tenant_isolation" ON "embedding_indexes" AS PERMISSIVE FOR ALL TO "savoir_app" USING ("embedding_indexes"."organization_id" = nullif(current_setting('app.org', true), '')::uuid) WITH CHECK ("embedding_indexes"."organization_id" = nullif(current_setting('app.org', true), '')::uuid);--> statement-breakpoint
+CREATE POLICY "tenant_isolation" ON "term_stats" AS PERMISSIVE FOR ALL TO "savoir_app" USING ("term_stats"."organization_id" = nullif(current_setting('app.org', true), '')::uuid) WITH CHECK ("term_stats"."organization_id" = nullif(current_setting('app.org', true), '')::uuid);

@@ -139,6 +139,27 @@ export const chunkTerms = pgTable(
 );
 
 /**
+ * Document frequency of each term per source, maintained by the indexer in the transaction that
+ * writes or removes postings. It gives BM25 its IDF without reading posting lists, so a search can
+ * bound each term's contribution and skip the long lists of common terms (see lexical.repo.ts).
+ */
+export const termStats = pgTable(
+  'term_stats',
+  {
+    organizationId: uuid('organization_id').notNull(),
+    dataSourceId: uuid('data_source_id').notNull().references(() => dataSources.id, { onDelete: 'cascade' }),
+    analyzer: text('analyzer').notNull(),
+    term: text('term').notNull(),
+    documentFrequency: integer('document_frequency').notNull(),
+  },
+  (table) => [
+    primaryKey({ name: 'term_stats_pk', columns: [table.organizationId, table.analyzer, table.term, table.dataSourceId] }),
+    index('term_stats_source_idx').on(table.dataSourceId),
+    tenantIsolationPolicy(table.organizationId),
+  ],
+);
+
+/**
  * Vectors, one row per (chunk, model): during a model change the old model's vectors keep serving
  * while the new model's are written beside them. The column is untyped `vector`; a search casts to
  * the model's dimension.
