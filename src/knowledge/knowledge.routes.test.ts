@@ -188,11 +188,31 @@ describe('knowledge API: sources, uploads, documents, search', () => {
     const deleted = await test.app.inject({ method: 'DELETE', url: `/api/v1/documents/${doc?.id}`, headers: owner() });
     expect(deleted.statusCode).toBe(204);
     const [left] = await withUnscoped(database.db, (tx) =>
-      queryRows<{ chunks: number; terms: number }>(tx, sql`select (select count(*)::int from chunks where data_source_id = ${source.id}) as chunks, (select count(*)::int from chunk_terms where data_source_id = ${source.id}) as terms`),
+      queryRows<{ chunks: number; terms: number; df: number }>(tx, sql`select (select count(*)::int from chunks where data_source_id = ${source.id}) as chunks, (select count(*)::int from chunk_terms where data_source_id = ${source.id}) as terms,
+        (select coalesce(sum(document_frequency), 0)::int from term_stats where data_source_id = ${source.id}) as df`),
     );
-    expect(left).toEqual({ chunks: 0, terms: 0 });
+    // Document frequencies went up with each version and back down to nothing with the deletion.
+    expect(left).toEqual({ chunks: 0, terms: 0, df: 0 });
     const counters = (await test.app.inject({ method: 'GET', url: `/api/v1/data-sources/${source.id}`, headers: owner() })).json();
     expect(counters).toMatchObject({ documentCount: 0, chunkCount: 0, wordCount: 0 });
+  });
+
+  it('deleting a source removes its documents, chunks, postings, term statistics and vectors', async () => {
+    const source = await createSource('to delete');
+    await test.app.inject({ method: 'POST', url: `/api/v1/data-sources/${source.id}/documents`, headers: owner(), payload: { documents: [{ key: 'a', content: 'Alpha text about glaciers.' }, { key: 'b', content: 'Beta text about deserts.' }] } });
+    await runner.drain();
+    const count = async () =>
+      (await withUnscoped(database.db, (tx) =>
+        queryRows<{ n: number }>(tx, sql`select (select count(*) from documents where data_source_id = ${source.id}) + (select count(*) from chunks where data_source_id = ${source.id})
+          + (select count(*) from chunk_terms where data_source_id = ${source.id}) + (select count(*) from term_stats where data_source_id = ${source.id})
+          + (select count(*) from chunk_embeddings where data_source_id = ${source.id}) as n`),
+      ))[0]?.n;
+    expect(Number(await count())).toBeGreaterThan(4);
+    const deleted = await test.app.inject({ method: 'DELETE', url: `/api/v1/data-sources/${source.id}`, headers: owner() });
+    expect(deleted.statusCode).toBe(204);
+    expect(Number(await count())).toBe(0);
+    const again = await test.app.inject({ method: 'GET', url: `/api/v1/data-sources/${source.id}`, headers: owner() });
+    expect(again.statusCode).toBe(404);
   });
 
   it('pre-chunked JSON push keeps the client’s chunks, headings and pages', async () => {
