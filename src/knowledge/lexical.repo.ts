@@ -83,11 +83,32 @@ export async function searchLexical(
     firstPass.push(term);
     budget += term.df;
   }
+  const termKey = (t: QueryTerm) => `${t.analyzer}\u0000${t.term}`;
+  // Adds the given terms' contributions for the given chunks (primary-key probes, not list scans).
+  const probe = async (list: QueryTerm[], chunkIds: string[]): Promise<Map<string, number>> => {
+    const extra = new Map<string, number>();
+    if (list.length === 0 || chunkIds.length === 0) return extra;
+    const rows = await queryRows<{ chunk_id: string; score: number }>(tx, sql`
+      select p.chunk_id, sum(${weight('q')})::float8 as score
+      from (values ${termValues(list)}) as q(analyzer, term, idf)
+      join chunk_terms p on p.organization_id = ${tenant.organizationId} and p.analyzer = q.analyzer and p.term = q.term
+        and p.chunk_id = any(${`{${chunkIds.join(',')}}`}::uuid[])
+      where true ${sourceFilter}
+      group by p.chunk_id`);
+    for (const row of rows) extra.set(row.chunk_id, Number(row.score));
+    return extra;
+  };
+
   let theta = 0;
   if (firstPass.length < terms.list.length) {
     const estimate = await partialScores(firstPass, sql`0`, sql`limit ${options.limit}`);
-    // Partial scores never exceed full scores: the k-th partial score bounds the k-th full score from below.
-    if (estimate.length === options.limit) theta = Number(estimate.at(-1)?.score ?? 0);
+    if (estimate.length === options.limit) {
+      // The full scores of these k real chunks bound the k-th best full score from below.
+      const inFirstPass = new Set(firstPass.map(termKey));
+      const extra = await probe(terms.list.filter((t) => !inFirstPass.has(termKey(t))), estimate.map((row) => row.chunk_id));
+      const full = estimate.map((row) => Number(row.score) + (extra.get(row.chunk_id) ?? 0)).sort((x, y) => y - x);
+      theta = full[options.limit - 1] ?? 0;
+    }
   }
 
   // Non-essential: the terms of lowest upper bound whose bounds together stay within θ.
@@ -100,20 +121,23 @@ export async function searchLexical(
     boundSum += term.upperBound;
   }
   const essential = byBound.slice(nonEssential.length);
-  // A chunk whose essential score plus every non-essential bound stays below θ cannot make the top k.
+  // A chunk whose essential score plus every non-essential bound stays below θ cannot make the top k
   // (less a rounding margin: the same sums are added in another order in each pass).
   const survivors = await partialScores(essential, sql`${theta - boundSum - 1e-9}::float8`, nonEssential.length === 0 ? sql`limit ${options.limit}` : sql``);
-  const scores = new Map(survivors.map((row) => [row.chunk_id, Number(row.score)]));
-  if (nonEssential.length > 0 && survivors.length > 0) {
-    const ids = `{${survivors.map((row) => row.chunk_id).join(',')}}`;
-    const extra = await queryRows<{ chunk_id: string; score: number }>(tx, sql`
-      select p.chunk_id, sum(${weight('q')})::float8 as score
-      from (values ${termValues(nonEssential)}) as q(analyzer, term, idf)
-      join chunk_terms p on p.organization_id = ${tenant.organizationId} and p.analyzer = q.analyzer and p.term = q.term
-        and p.chunk_id = any(${ids}::uuid[])
-      where true ${sourceFilter}
-      group by p.chunk_id`);
-    for (const row of extra) scores.set(row.chunk_id, (scores.get(row.chunk_id) ?? 0) + Number(row.score));
+  const scores = new Map<string, number>();
+  // Survivors come best partial score first: probe them in batches, raising θ as exact scores
+  // come in, and stop as soon as the next partial score plus every bound cannot reach θ.
+  const batchSize = Math.max(100, options.limit * 4);
+  for (let start = 0; start < survivors.length; start += batchSize) {
+    const head = Number(survivors[start]?.score ?? 0);
+    if (nonEssential.length > 0 && head + boundSum < theta - 1e-9) break;
+    const batch = survivors.slice(start, start + batchSize);
+    const extra = nonEssential.length > 0 ? await probe(nonEssential, batch.map((row) => row.chunk_id)) : new Map<string, number>();
+    for (const row of batch) scores.set(row.chunk_id, Number(row.score) + (extra.get(row.chunk_id) ?? 0));
+    if (scores.size >= options.limit) {
+      const best = [...scores.values()].sort((x, y) => y - x);
+      theta = Math.max(theta, best[options.limit - 1] ?? 0);
+    }
   }
   return [...scores.entries()]
     .map(([chunkId, score]) => ({ chunkId, score }))
