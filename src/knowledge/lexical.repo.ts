@@ -31,7 +31,7 @@ interface QueryTerm {
 }
 
 /** Posting rows read in the first pass, which only estimates the k-th best score. */
-const FIRST_PASS_POSTINGS = 20_000;
+const FIRST_PASS_POSTINGS = 2_000;
 
 /**
  * Exact top-k BM25 over the persisted postings, computed in SQL so every server process shares
@@ -56,8 +56,11 @@ export async function searchLexical(
   const terms = await queryTerms(tx, tenant, foldAccents(query), sourceIds, k1);
   if (terms.stats.n === 0 || terms.list.length === 0) return [];
   const { n, avgLength } = terms.stats;
+  // Constants folded in JavaScript and typed float8: numeric arithmetic would be several times slower.
+  const saturation = k1 * (1 - b);
+  const perLength = (k1 * b) / avgLength;
   const weight = (alias: string) =>
-    sql.raw(`${alias}.idf * p.term_frequency * ${k1 + 1} / (p.term_frequency + ${k1} * (1 - ${b} + ${b} * p.chunk_length / ${avgLength}))`);
+    sql.raw(`${alias}.idf * p.term_frequency * ${(k1 + 1).toExponential()}::float8 / (p.term_frequency + ${saturation.toExponential()}::float8 + ${perLength.toExponential()}::float8 * p.chunk_length)`);
   void n;
   const sourceFilter = sourceIds ? sql`and p.data_source_id in (${uuidList(sourceIds)})` : sql``;
   const documentFilter = options.filters?.documentIds?.length
@@ -125,6 +128,19 @@ export async function searchLexical(
   // (less a rounding margin: the same sums are added in another order in each pass).
   const survivors = await partialScores(essential, sql`${theta - boundSum - 1e-9}::float8`, nonEssential.length === 0 ? sql`limit ${options.limit}` : sql``);
   const scores = new Map<string, number>();
+  const nonEssentialPostings = nonEssential.reduce((sum, t) => sum + t.df, 0);
+  if (nonEssential.length > 0 && survivors.length * nonEssential.length > nonEssentialPostings) {
+    // Many survivors: reading the non-essential lists once is cheaper than probing each survivor.
+    const rows = await queryRows<{ chunk_id: string; score: number }>(tx, sql`
+      select p.chunk_id, sum(${weight('q')})::float8 as score
+      from (values ${termValues(nonEssential)}) as q(analyzer, term, idf)
+      join chunk_terms p on p.organization_id = ${tenant.organizationId} and p.analyzer = q.analyzer and p.term = q.term
+      where true ${sourceFilter}
+      group by p.chunk_id`);
+    const extra = new Map(rows.map((row) => [row.chunk_id, Number(row.score)]));
+    for (const row of survivors) scores.set(row.chunk_id, Number(row.score) + (extra.get(row.chunk_id) ?? 0));
+    return topOf(scores, options.limit);
+  }
   // Survivors come best partial score first: probe them in batches, raising θ as exact scores
   // come in, and stop as soon as the next partial score plus every bound cannot reach θ.
   const batchSize = Math.max(100, options.limit * 4);
@@ -139,10 +155,14 @@ export async function searchLexical(
       theta = Math.max(theta, best[options.limit - 1] ?? 0);
     }
   }
+  return topOf(scores, options.limit);
+}
+
+function topOf(scores: Map<string, number>, limit: number): ScoredChunk[] {
   return [...scores.entries()]
     .map(([chunkId, score]) => ({ chunkId, score }))
     .sort((x, y) => y.score - x.score || (x.chunkId < y.chunkId ? -1 : x.chunkId > y.chunkId ? 1 : 0))
-    .slice(0, options.limit);
+    .slice(0, limit);
 }
 
 /** The query's analysed terms with their document frequencies, and N / average length. */

@@ -39,11 +39,16 @@ const RRF_K = 60;
  * vector search; the two ranked lists are fused by reciprocal rank fusion.
  */
 export async function retrieve(deps: KnowledgeDeps, tenant: TenantContext, request: SearchRequest): Promise<SearchResult[]> {
-  const candidates = Math.max(request.candidates ?? request.topK * 4, request.topK);
-  const { lexical, active } = await withTenant(deps.db, tenant, async (tx) => ({
-    lexical: await searchLexical(tx, tenant, request.query, { limit: candidates, filters: request.filters, bm25: deps.bm25 }),
-    active: (await currentEmbeddingIndexes(tx, tenant)).active,
-  }));
+  const { lexical, active, candidates } = await withTenant(deps.db, tenant, async (tx) => {
+    const serving = (await currentEmbeddingIndexes(tx, tenant)).active;
+    // Fusion needs deeper lists than the answer; lexical alone needs exactly top-k (cheaper for BM25's pruning).
+    const depth = serving && deps.resolveEmbeddingProvider ? Math.max(request.candidates ?? request.topK * 4, request.topK) : request.topK;
+    return {
+      active: serving,
+      candidates: depth,
+      lexical: await searchLexical(tx, tenant, request.query, { limit: depth, filters: request.filters, bm25: deps.bm25 }),
+    };
+  });
   let vector: ScoredChunk[] = [];
   if (active && deps.resolveEmbeddingProvider) {
     const provider = await deps.resolveEmbeddingProvider(tenant.organizationId, active.modelKey);
