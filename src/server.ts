@@ -9,12 +9,15 @@ import { RESEAL_JOB_KIND, resealUnderActiveKeyUnscoped } from './crypto/reseal.t
 import { openDatabase, type Database } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { buildApp } from './http/app.ts';
+import { organizationEmbeddingResolver } from './providers/embeddings/organization-embeddings.ts';
+import { createProvidersDeps } from './providers/providers-deps.ts';
 import { createRedirectServer } from './http/redirect.ts';
 import { loadTlsMaterial, type TlsMaterial } from './http/tls.ts';
 import { createSetupLinkIfNoOperatorUnscoped } from './auth/platform/bootstrap.service.ts';
 import { JobRunner } from './ops/jobs/runner.ts';
 import { createEmailTransport } from './providers/email/create-transport.ts';
 import { registerEmailJobs } from './providers/email/deliver.ts';
+import { registerKnowledgeJobs } from './knowledge/knowledge.module.ts';
 
 export interface RunningSavoir {
   app: FastifyInstance;
@@ -43,7 +46,8 @@ export async function startSavoir(config: Config, logger: Logger): Promise<Runni
     if (applied > 0) logger.info({ applied }, 'database migrations applied');
     const keyRing = await KeyRing.open(database.db, masterKeys);
     const tls = await loadTlsMaterial(config.tls);
-    app = await buildApp({ config, database, logger, tls, keyRing });
+    const providers = createProvidersDeps({ config, db: database.db, logger, keyRing });
+    app = await buildApp({ config, database, logger, tls, keyRing, providers });
     await app.listen({ host: config.http.host, port: config.http.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -70,6 +74,7 @@ export async function startSavoir(config: Config, logger: Logger): Promise<Runni
         logger,
       });
       runner.register(RESEAL_JOB_KIND, () => resealUnderActiveKeyUnscoped(database.db, keyRing));
+      registerKnowledgeJobs(runner, { db: database.db, maxFileBytes: config.knowledge.maxFileBytes, resolveEmbeddingProvider: organizationEmbeddingResolver(providers) });
       runner.start();
     }
 

@@ -55,6 +55,13 @@ export const permissions = {
   'policy:manage': ['owner', 'admin'],
   /** Edit the platform's provider catalogue and its compliance metadata. */
   'catalogue:manage': ['operator'],
+  // Knowledge: analysts inspect sources and documents; editors curate them; members only search
+  // (through assistants or the search API), never list what the organisation holds.
+  'sources:read': ['owner', 'admin', 'editor', 'analyst'],
+  'sources:manage': ['owner', 'admin', 'editor'],
+  'search:query': ['owner', 'admin', 'editor', 'analyst', 'member'],
+  // Changing the embedding model re-embeds everything (cost, data sent to a provider): administrators.
+  'embeddings:manage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

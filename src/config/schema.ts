@@ -67,6 +67,7 @@ export const envSchema = z
     SAVOIR_SESSION_ABSOLUTE_TIMEOUT_HOURS: positiveInt(30 * 24).default(12),
     /** A folder holding an ONNX embedding model the operator provides (none is downloaded). */
     SAVOIR_LOCAL_EMBEDDING_MODEL_DIR: z.string().min(1).optional(),
+    SAVOIR_UPLOAD_MAX_BYTES: positiveInt(1024 * 1024 * 1024).default(25 * 1024 * 1024),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.SAVOIR_TLS_CERT_FILE) !== Boolean(env.SAVOIR_TLS_KEY_FILE)) {

@@ -8,20 +8,21 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config/load.ts';
-import { KeyRing } from '../crypto/key-ring.ts';
-import { loadMasterKeys } from '../crypto/master-key.ts';
+import type { KeyRing } from '../crypto/key-ring.ts';
 import type { Database } from '../db/client.ts';
 import { defaultAuthenticators, registerIdentityRoutes } from '../auth/identity.routes.ts';
 import { registerAuditRoutes } from '../audit/audit.routes.ts';
 import type { AuditWriter } from '../providers/audit-writer.ts';
-import { recordAuditEvent } from '../audit/audit.service.ts';
 import { registerCatalogueRoutes } from '../providers/catalogue.routes.ts';
 import { seedCatalogue } from '../providers/llm/catalogue.repo.ts';
-import { LlmClient, type LlmClientOptions } from '../providers/llm/llm-client.ts';
+import type { LlmClientOptions } from '../providers/llm/llm-client.ts';
 import { registerPolicyRoutes } from '../providers/policy.routes.ts';
 import { registerProviderConfigRoutes } from '../providers/provider-configs.routes.ts';
-import type { ProvidersDeps } from '../providers/providers-deps.ts';
+import { createProvidersDeps, type ProvidersDeps } from '../providers/providers-deps.ts';
+import { organizationEmbeddingResolver } from '../providers/embeddings/organization-embeddings.ts';
 import { withUnscoped } from '../db/tenancy.ts';
+import { registerKnowledgeRoutes } from '../knowledge/knowledge.module.ts';
+import type { EmbeddingResolver } from '../knowledge/knowledge-deps.ts';
 import { registerJobRoutes } from '../ops/jobs/jobs.routes.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installRouteAccess, type Authenticator } from './route-access.ts';
@@ -42,6 +43,10 @@ export interface AppDependencies {
   audit?: AuditWriter;
   /** Options of the LLM client layer (timeouts, retries); tests shorten them. */
   llm?: LlmClientOptions;
+  /** Finds an organisation's embedding provider by model key (the providers room); none = lexical retrieval only. */
+  resolveEmbeddingProvider?: EmbeddingResolver;
+  /** The providers room, when the server shares one instance with its jobs; built here otherwise. */
+  providers?: ProvidersDeps;
 }
 
 /** TLS 1.2 and 1.3 only, AEAD ciphers with forward secrecy (ANSSI / Mozilla "intermediate"). */
@@ -112,16 +117,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerJobRoutes(app, database.db);
   registerIdentityRoutes(app, deps);
   registerAuditRoutes(app, database.db);
-  const providers: ProvidersDeps = {
-    db: database.db,
-    keyRing: deps.keyRing ?? KeyRing.deferred(database.db, loadMasterKeys(config)),
-    audit: deps.audit ?? recordAuditEvent,
-    llm: new LlmClient({
-      onRetry: ({ attempt, delayMs, error, target }) =>
-        logger.warn({ provider: target.providerId, providerConfigId: target.key, model: target.model, attempt, delayMs, failure: error.failure, reason: error.message }, 'provider call failed, retrying'),
-      ...deps.llm,
-    }),
-  };
+  const providers: ProvidersDeps =
+    deps.providers ?? createProvidersDeps({ config, db: database.db, logger, keyRing: deps.keyRing, audit: deps.audit, llm: deps.llm });
   // The catalogue's seed entries, added when missing (operators' edits are kept).
   app.addHook('onReady', async () => {
     try {
@@ -135,6 +132,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerCatalogueRoutes(app, providers);
   registerPolicyRoutes(app, providers);
   registerProviderConfigRoutes(app, providers);
+  registerKnowledgeRoutes(app, {
+    db: database.db,
+    maxFileBytes: config.knowledge.maxFileBytes,
+    resolveEmbeddingProvider: deps.resolveEmbeddingProvider ?? organizationEmbeddingResolver(providers),
+  });
 
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/openapi.json',

@@ -1,7 +1,11 @@
-import type { KeyRing } from '../crypto/key-ring.ts';
+import type { Logger } from 'pino';
+import { recordAuditEvent } from '../audit/audit.service.ts';
+import type { Config } from '../config/load.ts';
+import { KeyRing } from '../crypto/key-ring.ts';
+import { loadMasterKeys } from '../crypto/master-key.ts';
 import type { AppDb } from '../db/client.ts';
 import type { AuditWriter, ProviderAuditEvent } from './audit-writer.ts';
-import type { LlmClient } from './llm/llm-client.ts';
+import { LlmClient, type LlmClientOptions } from './llm/llm-client.ts';
 
 /** What the providers room needs from the rest of Savoir. */
 export interface ProvidersDeps {
@@ -9,6 +13,31 @@ export interface ProvidersDeps {
   keyRing: KeyRing;
   audit: AuditWriter;
   llm: LlmClient;
+}
+
+/**
+ * The providers room as the server runs it: one instance per process, shared by the HTTP routes
+ * and the background jobs (embeddings while indexing), so both see the same key ring and breakers.
+ */
+export function createProvidersDeps(options: {
+  config: Config;
+  db: AppDb;
+  logger: Pick<Logger, 'warn'>;
+  keyRing?: KeyRing;
+  audit?: AuditWriter;
+  llm?: LlmClientOptions;
+}): ProvidersDeps {
+  const { config, db, logger } = options;
+  return {
+    db,
+    keyRing: options.keyRing ?? KeyRing.deferred(db, loadMasterKeys(config)),
+    audit: options.audit ?? recordAuditEvent,
+    llm: new LlmClient({
+      onRetry: ({ attempt, delayMs, error, target }) =>
+        logger.warn({ provider: target.providerId, providerConfigId: target.key, model: target.model, attempt, delayMs, failure: error.failure, reason: error.message }, 'provider call failed, retrying'),
+      ...options.llm,
+    }),
+  };
 }
 
 /** Who acts. The identity room will add the user or API key id; until then the id is null. */

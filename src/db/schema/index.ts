@@ -9,3 +9,4 @@ export * from './audit.ts';
 export * from './email.ts';
 export * from './keys.ts';
 export * from './providers.ts';
+export * from './knowledge.ts';

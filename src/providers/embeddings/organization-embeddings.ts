@@ -1,3 +1,4 @@
+import { AppError } from '../../http/errors.ts';
 import { withTenant, type TenantContext } from '../../db/tenancy.ts';
 import { estimateTokens } from '../llm/llm-client.ts';
 import { assertModelAllowed, PolicyViolationError } from '../policy/data-policy.ts';
@@ -61,5 +62,26 @@ export async function openOrganizationEmbeddings(
       );
       return vectors;
     },
+  };
+}
+
+/**
+ * The knowledge room's embedding models, named `<provider configuration id>/<model>` (for example
+ * `3f6c…/mistral-embed`): the organisation's own configuration, under its data policy at every call.
+ * Unknown names resolve to nothing, which the knowledge room reports as a bad model key.
+ */
+export function organizationEmbeddingResolver(deps: ProvidersDeps): (organizationId: string, modelKey: string) => Promise<EmbeddingProvider | undefined> {
+  return async (organizationId, modelKey) => {
+    const match = /^([0-9a-f-]{36})\/(.+)$/i.exec(modelKey);
+    if (!match) return undefined;
+    const [, providerConfigId, model] = match as unknown as [string, string, string];
+    try {
+      const provider = await openOrganizationEmbeddings(deps, { organizationId }, { providerConfigId, model });
+      // Vectors are stored under the name the organisation chose, so a model change is visible.
+      return { modelKey, dimension: provider.dimension, embed: (texts, options) => provider.embed(texts, options) };
+    } catch (error) {
+      if (error instanceof AppError && error.status < 500) return undefined;
+      throw error;
+    }
   };
 }
