@@ -5,6 +5,7 @@ import {
   roleHasPermission,
   rolesRequiringMfa,
   STEP_UP_WINDOW_MS,
+  stepUpOnceEnrolledPermissions,
   stepUpPermissions,
   type Permission,
   type Role,
@@ -49,7 +50,8 @@ export function authorize(subject: AccessSubject, permission: Permission, now = 
     if (!permissionsBeforeMfaVerification.has(permission)) throw new AppError('mfa_required', 'Prove your second factor to finish signing in');
     return;
   }
-  if (stepUpPermissions.has(permission) && now.getTime() - mfa.verifiedAt.getTime() > STEP_UP_WINDOW_MS) {
+  const needsStepUp = stepUpPermissions.has(permission) || stepUpOnceEnrolledPermissions.has(permission);
+  if (needsStepUp && now.getTime() - mfa.verifiedAt.getTime() > STEP_UP_WINDOW_MS) {
     throw new AppError('step_up_required', `${permission} needs a second factor proven in the last ${STEP_UP_WINDOW_MS / 60_000} minutes`);
   }
 }

@@ -74,6 +74,13 @@ export const rolesRequiringMfa: readonly Role[] = ['owner', 'admin', 'operator']
 export const stepUpPermissions: ReadonlySet<Permission> = new Set<Permission>(['members:change-role', 'members:reset-mfa', 'api-keys:create', 'support-grants:manage', 'mfa:manage']);
 export const STEP_UP_WINDOW_MS = 10 * 60 * 1000;
 
+/**
+ * Actions that need step-up once the person has a second factor: adding another factor must be
+ * vouched for by an existing one, else a stolen password-only (or stale) session could enrol a
+ * factor of its own and use it to pass every step-up. The very first factor needs no step-up.
+ */
+export const stepUpOnceEnrolledPermissions: ReadonlySet<Permission> = new Set<Permission>(['mfa:enrol']);
+
 /** What a session may do before its second factor is proven: see itself, sign out, prove the factor. */
 export const permissionsBeforeMfaVerification: ReadonlySet<Permission> = new Set<Permission>(['session:self', 'mfa:verify']);
 /** What a user who must enrol a second factor may do until they have: see itself, sign out, enrol. */
