@@ -1,6 +1,7 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { AppTx } from '../../db/client.ts';
 import { memberships, users } from '../../db/schema/index.ts';
+import { APP_ROLE_NAME, PLATFORM_ROLE_NAME } from '../../db/schema/tenancy.ts';
 import type { TenantContext } from '../../db/tenancy.ts';
 
 export async function listMembers(tx: AppTx, tenant: TenantContext) {
@@ -47,4 +48,24 @@ export async function setMemberRole(tx: AppTx, tenant: TenantContext, membership
 
 export async function deleteMember(tx: AppTx, tenant: TenantContext, membershipId: string) {
   await tx.delete(memberships).where(and(eq(memberships.organizationId, tenant.organizationId), eq(memberships.id, membershipId)));
+}
+
+/**
+ * What a person is outside this organisation: platform operator or not, and their roles in the
+ * other organisations. Row-level security hides other organisations' memberships from the tenant
+ * role, so this one read briefly takes the platform role inside the caller's transaction (same
+ * snapshot rules, same transaction) and gives the tenant role back before returning.
+ */
+export async function findStandingElsewhereUnscoped(tx: AppTx, tenant: TenantContext, userId: string): Promise<{ operator: boolean; roles: string[] }> {
+  await tx.execute(sql`select set_config('role', ${PLATFORM_ROLE_NAME}, true)`);
+  try {
+    const [user] = await tx.select({ operator: users.isPlatformOperator }).from(users).where(eq(users.id, userId));
+    const others = await tx
+      .select({ role: memberships.role })
+      .from(memberships)
+      .where(and(eq(memberships.userId, userId), ne(memberships.organizationId, tenant.organizationId)));
+    return { operator: user?.operator ?? false, roles: others.map((o) => o.role) };
+  } finally {
+    await tx.execute(sql`select set_config('role', ${APP_ROLE_NAME}, true)`);
+  }
 }

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { OrganizationRole } from '../../access/permissions.ts';
+import { rolesRequiringMfa, type OrganizationRole, type Role } from '../../access/permissions.ts';
 import { recordAuditEvent } from '../../audit/audit.service.ts';
 import type { AppTx } from '../../db/client.ts';
 import type { Config } from '../../config/load.ts';
@@ -11,7 +11,7 @@ import { revokeApiKeysCreatedBy } from '../api-keys/api-key.repo.ts';
 import { auditActor } from '../audit-actor.ts';
 import type { RequestContext } from '../request-context.ts';
 import { revokeAllSessionsOfUser } from '../sessions/session.repo.ts';
-import { countOwners, deleteMember, findMember, setMemberRole } from './members.repo.ts';
+import { countOwners, deleteMember, findMember, findStandingElsewhereUnscoped, setMemberRole } from './members.repo.ts';
 
 /**
  * Rules on owners: only an owner makes or unmakes an owner, and an organisation always keeps one.
@@ -50,15 +50,27 @@ export async function removeMember(tx: AppTx, actor: TenantPrincipal, membership
   await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.removed', targetType: 'user', targetId: target.userId, details: { role: target.role, sessionsRevoked: sessions, apiKeysRevoked: keys } });
 }
 
-/** For a member who lost their factors: they enrol again at next sign-in; every session ends now. */
-export async function resetMemberMfa(tx: AppTx, config: Config, actor: TenantPrincipal, membershipId: string, context: RequestContext): Promise<void> {
+/**
+ * For a member who lost their factors: they enrol again at next sign-in; their sessions in this
+ * organisation end now. Factors belong to the person, not the organisation, so an administrator
+ * here may not reset someone whose factors guard more than this organisation: a platform operator
+ * or an owner/administrator elsewhere (they ask that organisation or the platform instead). Their
+ * sessions elsewhere are not this organisation's to end.
+ */
+export async function resetMemberMfa(tx: AppTx, config: Config, actor: TenantPrincipal, membershipId: string, context: RequestContext): Promise<'done' | 'refused'> {
   const target = await loadTarget(tx, actor, membershipId);
   if (target.userId === actor.userId) throw new AppError('forbidden', 'Reset your own factors from your account, or ask another administrator');
+  const elsewhere = await findStandingElsewhereUnscoped(tx, actor, target.userId);
+  if (elsewhere.operator || elsewhere.roles.some((role) => rolesRequiringMfa.includes(role as Role))) {
+    await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.mfa_reset', outcome: 'failure', targetType: 'user', targetId: target.userId, details: { reason: 'privileged_elsewhere' } });
+    return 'refused';
+  }
   await tx.delete(totpFactors).where(eq(totpFactors.userId, target.userId));
   await tx.delete(webauthnCredentials).where(eq(webauthnCredentials.userId, target.userId));
   await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, target.userId));
-  await revokeAllSessionsOfUser(tx, target.userId);
+  const sessionsRevoked = await revokeAllSessionsOfUser(tx, target.userId, actor.organizationId);
   const [organization] = await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, actor.organizationId));
   await queueEmail(tx, { organizationId: actor.organizationId, to: target.email, template: 'mfa-reset', locale: target.locale === 'en' ? 'en' : 'fr', variables: { organizationName: organization?.name ?? '', link: `${config.http.publicUrl}/login` } });
-  await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.mfa_reset', targetType: 'user', targetId: target.userId });
+  await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.mfa_reset', targetType: 'user', targetId: target.userId, details: { sessionsRevoked } });
+  return 'done';
 }
