@@ -15,7 +15,10 @@ export const permissions = {
   'jobs:read': ['owner', 'admin', 'editor', 'analyst'],
 
   // One's own account: whoever is signed in, whatever their role.
+  /** Minimal and safe before the second factor: who am I and what next (/me), sign out. */
   'session:self': everyone,
+  /** One's sessions (list, revoke), factors list, switching organisation: only once fully signed in. */
+  'session:manage': everyone,
   'mfa:enrol': everyone,
   'mfa:verify': everyone,
   /** Managing one's own factors (new recovery codes, removing a factor): needs a recent second factor. */
@@ -81,7 +84,10 @@ export const STEP_UP_WINDOW_MS = 10 * 60 * 1000;
  */
 export const stepUpOnceEnrolledPermissions: ReadonlySet<Permission> = new Set<Permission>(['mfa:enrol']);
 
-/** What a session may do before its second factor is proven: see itself, sign out, prove the factor. */
+/**
+ * What a session may do before its second factor is proven: a minimal /me, sign out, prove the
+ * factor. Not `session:manage`: a password alone must not see or end the fully signed-in sessions.
+ */
 export const permissionsBeforeMfaVerification: ReadonlySet<Permission> = new Set<Permission>(['session:self', 'mfa:verify']);
 /** What a user who must enrol a second factor may do until they have: see itself, sign out, enrol. */
 export const permissionsBeforeMfaEnrolment: ReadonlySet<Permission> = new Set<Permission>(['session:self', 'mfa:enrol']);

@@ -15,7 +15,7 @@ import { newApiKey } from './api-key-format.ts';
 import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from './api-key.repo.ts';
 
 /** Permissions about one's own session make no sense for a key. */
-const NOT_FOR_KEYS = new Set<string>(['session:self', 'mfa:enrol', 'mfa:verify']);
+const NOT_FOR_KEYS = new Set<string>(['session:self', 'session:manage', 'mfa:enrol', 'mfa:verify']);
 
 const apiKeyView = z.object({
   id: z.uuid(),

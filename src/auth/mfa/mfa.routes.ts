@@ -93,7 +93,7 @@ export function registerMfaRoutes(app: FastifyInstance, { config, db, masterKey 
   r.get(
     '/api/v1/auth/mfa',
     {
-      config: { permission: 'session:self' },
+      config: { permission: 'session:manage' },
       schema: {
         summary: 'Your second factors',
         tags: ['mfa'],
