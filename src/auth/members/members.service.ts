@@ -9,6 +9,7 @@ import type { TenantPrincipal } from '../../http/route-access.ts';
 import { queueEmail } from '../../providers/email/outbox.service.ts';
 import { revokeApiKeysCreatedBy } from '../api-keys/api-key.repo.ts';
 import { auditActor } from '../audit-actor.ts';
+import { revokePendingInvitationsBy } from '../invitations/invitations.service.ts';
 import type { RequestContext } from '../request-context.ts';
 import { revokeAllSessionsOfUser } from '../sessions/session.repo.ts';
 import { countOwners, deleteMember, findMember, findStandingElsewhereUnscoped, setMemberRole } from './members.repo.ts';
@@ -40,14 +41,15 @@ export async function changeMemberRole(tx: AppTx, actor: TenantPrincipal, member
   await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.role_changed', targetType: 'user', targetId: target.userId, details: { from: target.role, to: role, sessionsRevoked } });
 }
 
-/** Removal cuts the person off at once: their sessions in this organisation and their keys here end. */
+/** Removal cuts the person off at once: their sessions in this organisation, their keys and their pending invitations here end. */
 export async function removeMember(tx: AppTx, actor: TenantPrincipal, membershipId: string, context: RequestContext): Promise<void> {
   const target = await loadTarget(tx, actor, membershipId);
   await keepAnOwner(tx, actor, target.role);
   await deleteMember(tx, actor, membershipId);
   const sessions = await revokeAllSessionsOfUser(tx, target.userId, actor.organizationId);
   const keys = await revokeApiKeysCreatedBy(tx, target.userId, actor.organizationId);
-  await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.removed', targetType: 'user', targetId: target.userId, details: { role: target.role, sessionsRevoked: sessions, apiKeysRevoked: keys } });
+  const invitationsRevoked = await revokePendingInvitationsBy(tx, target.userId, actor.organizationId);
+  await recordAuditEvent(tx, { ...auditActor(actor, context), organizationId: actor.organizationId, action: 'member.removed', targetType: 'user', targetId: target.userId, details: { role: target.role, sessionsRevoked: sessions, apiKeysRevoked: keys, invitationsRevoked } });
 }
 
 /**
