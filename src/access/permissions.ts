@@ -28,6 +28,8 @@ export const permissions = {
   // Joiners and leavers, in the caller's organisation.
   'members:read': administrators,
   'members:invite': administrators,
+  /** Inviting someone as admin or owner: needs step-up (so never an API key). See invitePermissionFor. */
+  'members:invite-administrator': administrators,
   'members:change-role': administrators,
   'members:remove': administrators,
   'members:reset-mfa': administrators,
@@ -74,7 +76,7 @@ export const rolesRequiringMfa: readonly Role[] = ['owner', 'admin', 'operator']
  * a session that proved one at sign-in. API keys can never hold them (they have no second factor).
  * Provider credentials join this list when their routes land.
  */
-export const stepUpPermissions: ReadonlySet<Permission> = new Set<Permission>(['members:change-role', 'members:reset-mfa', 'api-keys:create', 'support-grants:manage', 'mfa:manage']);
+export const stepUpPermissions: ReadonlySet<Permission> = new Set<Permission>(['members:change-role', 'members:invite-administrator', 'members:reset-mfa', 'api-keys:create', 'support-grants:manage', 'mfa:manage']);
 export const STEP_UP_WINDOW_MS = 10 * 60 * 1000;
 
 /**
@@ -94,3 +96,8 @@ export const permissionsBeforeMfaEnrolment: ReadonlySet<Permission> = new Set<Pe
 
 /** How a support grant's scope maps onto the matrix: operators never administer a client. */
 export const supportScopeRoles = { read: 'analyst', write: 'editor' } as const satisfies Record<string, OrganizationRole>;
+
+/** The permission an invitation needs: creating an administrator (or owner) is a step-up action. */
+export function invitePermissionFor(role: OrganizationRole): Permission {
+  return rolesRequiringMfa.includes(role) ? 'members:invite-administrator' : 'members:invite';
+}

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { mayInviteAs } from '../../access/authorize.ts';
-import { organizationRoles } from '../../access/permissions.ts';
+import { authorize, mayInviteAs } from '../../access/authorize.ts';
+import { invitePermissionFor, organizationRoles } from '../../access/permissions.ts';
 import { recordAuditEvent } from '../../audit/audit.service.ts';
 import type { Config } from '../../config/load.ts';
 import type { AppDb } from '../../db/client.ts';
@@ -36,6 +36,8 @@ export function registerInvitationRoutes(app: FastifyInstance, { config, db }: {
     },
     async (request, reply) => {
       const principal = principalOf(request);
+      // The route needs members:invite; an administrator role also needs step-up (decided by the matrix).
+      authorize(principal, invitePermissionFor(request.body.role));
       if (!mayInviteAs(principal.role, request.body.role)) throw new AppError('forbidden', `Your role (${principal.role}) may not invite someone as ${request.body.role}`, { errors: [{ field: 'body.role', message: 'above your own role' }] });
       const context = requestContextOf(request);
       const row = await withTenant(db, principal, async (tx) => {
