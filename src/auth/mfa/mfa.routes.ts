@@ -12,7 +12,7 @@ import { withUnscoped } from '../../db/tenancy.ts';
 import { AppError } from '../../http/errors.ts';
 import { anyPrincipalOf, type Principal } from '../../http/route-access.ts';
 import { auditActor } from '../audit-actor.ts';
-import { ACCOUNT_POLICY, clearFailures, lockedUntil, mfaKey, recordFailure } from '../login/throttle.ts';
+import { ACCOUNT_POLICY, clearFailures, mfaKey, reserveAttempt } from '../login/throttle.ts';
 import { requestContextOf } from '../request-context.ts';
 import { answerWithSession, sessionStateSchema } from '../sessions/session.routes.ts';
 import { rotateSession, type StartedSession } from '../sessions/session.service.ts';
@@ -67,12 +67,12 @@ export function registerMfaRoutes(app: FastifyInstance, { config, db, masterKey 
       const addsToExisting = enrolment && (await hasConfirmedFactor(tx, caller.userId));
       // The request was authorised on the state read before it; a factor enrolled meanwhile (another tab) must not let this one skip step-up.
       if (addsToExisting) authorize({ ...caller, mfa: { enrolled: true, verifiedAt: caller.mfa?.verifiedAt ?? null } }, 'mfa:enrol');
-      if (await lockedUntil(tx, [mfaKey(caller.userId)])) {
+      // Counted before the check, atomically (concurrent guesses queue on the row); cleared on success.
+      if (await reserveAttempt(tx, [{ key: mfaKey(caller.userId), policy: ACCOUNT_POLICY }])) {
         await recordAuditEvent(tx, { ...event, outcome: 'failure', details: { reason: 'throttled' } });
         return { ok: false, error: new AppError('rate_limited', 'Too many wrong codes: wait before trying again') };
       }
       if (!(await check(tx, caller))) {
-        await recordFailure(tx, mfaKey(caller.userId), ACCOUNT_POLICY);
         await recordAuditEvent(tx, { ...event, outcome: 'failure' });
         return { ok: false, error: new AppError('unauthenticated', 'The second factor was not accepted', { errors: [{ field: 'body', message: 'invalid, expired or already used' }] }) };
       }
