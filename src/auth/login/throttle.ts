@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { queryRows, type AppTx } from '../../db/client.ts';
 import { loginThrottle } from '../../db/schema/index.ts';
+import { AppError } from '../../http/errors.ts';
 
 /**
  * Brute-force throttling, shared by every process through the database. Counted per account (the
@@ -15,12 +16,23 @@ export interface ThrottlePolicy {
 
 export const ACCOUNT_POLICY: ThrottlePolicy = { freeFailures: 3, firstLockMs: 5_000, maxLockMs: 15 * 60_000 };
 export const IP_POLICY: ThrottlePolicy = { freeFailures: 20, firstLockMs: 5_000, maxLockMs: 15 * 60_000 };
+/** Password-reset requests: each one e-mails a link, so a few per account, then growing waits. */
+export const RESET_ACCOUNT_POLICY: ThrottlePolicy = { freeFailures: 3, firstLockMs: 60_000, maxLockMs: 60 * 60_000 };
+export const RESET_IP_POLICY: ThrottlePolicy = { freeFailures: 20, firstLockMs: 60_000, maxLockMs: 60 * 60_000 };
 /** Failures older than this are forgotten: the counter starts again. */
 const FORGET_AFTER_MS = 24 * 60 * 60_000;
 
 export const accountKey = (email: string) => `account:${email.trim().toLowerCase()}`;
 export const ipKey = (ip: string | null) => `ip:${ip ?? 'unknown'}`;
 export const mfaKey = (userId: string) => `mfa:${userId}`;
+export const resetAccountKey = (email: string) => `reset:${accountKey(email)}`;
+export const resetIpKey = (ip: string | null) => `reset:${ipKey(ip)}`;
+
+/** The answer to a throttled attempt, with how long to wait. */
+export function throttledError(lockedUntil: Date, message: string): AppError {
+  const retryAfterSeconds = Math.max(1, Math.ceil((lockedUntil.getTime() - Date.now()) / 1000));
+  return new AppError('rate_limited', message, { headers: { 'retry-after': String(retryAfterSeconds) } });
+}
 
 export function lockDurationMs(failures: number, policy: ThrottlePolicy): number {
   if (failures <= policy.freeFailures) return 0;
