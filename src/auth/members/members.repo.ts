@@ -31,12 +31,20 @@ export async function findMember(tx: AppTx, tenant: TenantContext, membershipId:
   return row;
 }
 
-export async function countOwners(tx: AppTx, tenant: TenantContext): Promise<number> {
-  const [row] = await tx
-    .select({ n: sql<number>`count(*)::int` })
+/**
+ * Locks the organisation's owner rows (in id order, so concurrent callers queue rather than
+ * deadlock) and returns how many there are. Taken before anything else in a change that could
+ * remove an owner: two owners demoting each other at once then run one after the other, and the
+ * second sees a single owner left.
+ */
+export async function lockOwners(tx: AppTx, tenant: TenantContext): Promise<number> {
+  const rows = await tx
+    .select({ id: memberships.id })
     .from(memberships)
-    .where(and(eq(memberships.organizationId, tenant.organizationId), eq(memberships.role, 'owner')));
-  return row?.n ?? 0;
+    .where(and(eq(memberships.organizationId, tenant.organizationId), eq(memberships.role, 'owner')))
+    .orderBy(asc(memberships.id))
+    .for('update');
+  return rows.length;
 }
 
 export async function setMemberRole(tx: AppTx, tenant: TenantContext, membershipId: string, role: (typeof memberships.$inferInsert)['role']) {

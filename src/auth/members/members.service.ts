@@ -12,7 +12,7 @@ import { auditActor } from '../audit-actor.ts';
 import { revokePendingInvitationsBy } from '../invitations/invitations.service.ts';
 import type { RequestContext } from '../request-context.ts';
 import { revokeAllSessionsOfUser } from '../sessions/session.repo.ts';
-import { countOwners, deleteMember, findMember, findStandingElsewhereUnscoped, setMemberRole } from './members.repo.ts';
+import { deleteMember, lockOwners, findMember, findStandingElsewhereUnscoped, setMemberRole } from './members.repo.ts';
 
 /**
  * Rules on owners: only an owner makes or unmakes an owner, and an organisation always keeps one.
@@ -25,15 +25,17 @@ async function loadTarget(tx: AppTx, actor: TenantPrincipal, membershipId: strin
   return target;
 }
 
-async function keepAnOwner(tx: AppTx, actor: TenantPrincipal, leavingRole: string): Promise<void> {
-  if (leavingRole === 'owner' && (await countOwners(tx, actor)) <= 1) throw new AppError('conflict', 'An organisation must keep at least one owner');
+/** `owners` comes from lockOwners, taken first in the transaction (before reading the target). */
+function keepAnOwner(owners: number, leavingRole: string): void {
+  if (leavingRole === 'owner' && owners <= 1) throw new AppError('conflict', 'An organisation must keep at least one owner');
 }
 
 export async function changeMemberRole(tx: AppTx, actor: TenantPrincipal, membershipId: string, role: OrganizationRole, context: RequestContext): Promise<void> {
+  const owners = await lockOwners(tx, actor);
   const target = await loadTarget(tx, actor, membershipId);
   if (role === 'owner' && actor.role !== 'owner') throw new AppError('forbidden', 'Only an owner may make someone an owner');
   if (target.role === role) return;
-  await keepAnOwner(tx, actor, target.role);
+  keepAnOwner(owners, target.role);
   await setMemberRole(tx, actor, membershipId, role);
   // A privilege change ends the person's sessions here: they sign in again under a new session id
   // (and, for an administrator role, meet the second-factor requirement at once).
@@ -43,8 +45,9 @@ export async function changeMemberRole(tx: AppTx, actor: TenantPrincipal, member
 
 /** Removal cuts the person off at once: their sessions in this organisation, their keys and their pending invitations here end. */
 export async function removeMember(tx: AppTx, actor: TenantPrincipal, membershipId: string, context: RequestContext): Promise<void> {
+  const owners = await lockOwners(tx, actor);
   const target = await loadTarget(tx, actor, membershipId);
-  await keepAnOwner(tx, actor, target.role);
+  keepAnOwner(owners, target.role);
   await deleteMember(tx, actor, membershipId);
   const sessions = await revokeAllSessionsOfUser(tx, target.userId, actor.organizationId);
   const keys = await revokeApiKeysCreatedBy(tx, target.userId, actor.organizationId);

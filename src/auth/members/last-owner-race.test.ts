@@ -1,0 +1,48 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
+import { createTestDatabase, testEngine, type TestDatabase } from '../../../test/support/db.ts';
+import { createOrganization, createUser, signInWithMfa } from '../../../test/support/identity.ts';
+import { memberships } from '../../db/schema/index.ts';
+import { withUnscoped } from '../../db/tenancy.ts';
+
+/**
+ * Review finding: "keep at least one owner" counted owners without a lock, so two owners demoting
+ * (or removing) each other at the same moment both saw two owners and left none. Only a real
+ * server runs the two changes concurrently.
+ */
+describe.runIf(testEngine() === 'postgres')('the last owner under concurrent changes', () => {
+  let database: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    t = await buildTestApp(database);
+  });
+  afterAll(async () => {
+    await t.app.close();
+    await database.close();
+  });
+
+  const owners = async (orgId: string) => withUnscoped(database.db, (tx) => tx.select().from(memberships).where(and(eq(memberships.organizationId, orgId), eq(memberships.role, 'owner'))));
+
+  for (const [change, method] of [['demote', 'PATCH'], ['remove', 'DELETE']] as const) {
+    it(`two owners who ${change} each other at once leave one owner`, async () => {
+      for (let round = 0; round < 5; round++) {
+        const orgId = await createOrganization(database.db, `Race ${change} ${round}`);
+        const ids = await Promise.all(['a', 'b'].map((n) => createUser(database.db, { email: `${n}-${change}-${round}@example.org`, organizationId: orgId, role: 'owner' })));
+        const sessions = await Promise.all(ids.map((id, i) => signInWithMfa(t.app, database.db, t.config, id, `${['a', 'b'][i]}-${change}-${round}@example.org`)));
+        const rows = await owners(orgId);
+        const membershipOf = (userId: string) => rows.find((r) => r.userId === userId)!.id;
+        const answers = await Promise.all([
+          t.app.inject({ method, url: `/api/v1/members/${membershipOf(ids[1]!)}`, headers: sessions[0]!.headers, ...(method === 'PATCH' ? { payload: { role: 'admin' } } : {}) }),
+          t.app.inject({ method, url: `/api/v1/members/${membershipOf(ids[0]!)}`, headers: sessions[1]!.headers, ...(method === 'PATCH' ? { payload: { role: 'admin' } } : {}) }),
+        ]);
+        expect((await owners(orgId)).length).toBe(1);
+        // The loser sees the rule (409), or had already lost its own session (401/403 after being demoted or removed): never a 500.
+        expect(answers.map((a) => a.statusCode).sort()).toContain(204);
+        expect(answers.every((a) => a.statusCode < 500)).toBe(true);
+      }
+    });
+  }
+});
