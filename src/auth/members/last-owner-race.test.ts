@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
 import { createTestDatabase, testEngine, type TestDatabase } from '../../../test/support/db.ts';
@@ -45,4 +45,31 @@ describe.runIf(testEngine() === 'postgres')('the last owner under concurrent cha
       }
     });
   }
+
+  it('an owner demoted while their request waits cannot then demote another owner (role re-read under the lock)', async () => {
+    const orgId = await createOrganization(database.db, 'Stale actor');
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => createUser(database.db, { email: `${n}-stale@example.org`, organizationId: orgId, role: 'owner' })));
+    const sessionB = await signInWithMfa(t.app, database.db, t.config, b!, 'b-stale@example.org');
+    const rows = await owners(orgId);
+    const membershipOf = (userId: string) => rows.find((r) => r.userId === userId)!.id;
+    const other = await database.openAnother();
+    try {
+      let answer: Promise<{ statusCode: number }> | undefined;
+      await withUnscoped(other.db, async (tx) => {
+        // Hold the owner rows, let B's request pass authentication and queue behind them, then demote B.
+        await tx.select().from(memberships).where(and(eq(memberships.organizationId, orgId), eq(memberships.role, 'owner'))).for('update');
+        answer = t.app.inject({ method: 'PATCH', url: `/api/v1/members/${membershipOf(c!)}`, headers: sessionB.headers, payload: { role: 'admin' } });
+        for (let i = 0; i < 200; i++) {
+          const waiting = await withUnscoped(database.db, (q) => q.execute(sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock'`));
+          if (Number((waiting.rows[0] as { n: number }).n) > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        await tx.update(memberships).set({ role: 'admin' }).where(eq(memberships.id, membershipOf(b!)));
+      });
+      expect((await answer!).statusCode).toBe(403);
+      expect((await owners(orgId)).map((o) => o.userId).sort()).toEqual([a!, c!].sort());
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -77,3 +77,12 @@ export async function findStandingElsewhereUnscoped(tx: AppTx, tenant: TenantCon
     await tx.execute(sql`select set_config('role', ${APP_ROLE_NAME}, true)`);
   }
 }
+
+/** A person's role in the organisation as it is now (read inside the change's transaction). */
+export async function findRoleOf(tx: AppTx, tenant: TenantContext, userId: string): Promise<string | undefined> {
+  const [row] = await tx
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.organizationId, tenant.organizationId), eq(memberships.userId, userId)));
+  return row?.role;
+}

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { rolesRequiringMfa, type OrganizationRole, type Role } from '../../access/permissions.ts';
+import { roleHasPermission, rolesRequiringMfa, type OrganizationRole, type Permission, type Role } from '../../access/permissions.ts';
 import { recordAuditEvent } from '../../audit/audit.service.ts';
 import type { AppTx } from '../../db/client.ts';
 import type { Config } from '../../config/load.ts';
@@ -12,17 +12,30 @@ import { auditActor } from '../audit-actor.ts';
 import { revokePendingInvitationsBy } from '../invitations/invitations.service.ts';
 import type { RequestContext } from '../request-context.ts';
 import { revokeAllSessionsOfUser } from '../sessions/session.repo.ts';
-import { deleteMember, lockOwners, findMember, findStandingElsewhereUnscoped, setMemberRole } from './members.repo.ts';
+import { deleteMember, findRoleOf, lockOwners, findMember, findStandingElsewhereUnscoped, setMemberRole } from './members.repo.ts';
 
 /**
  * Rules on owners: only an owner makes or unmakes an owner, and an organisation always keeps one.
  * (The matrix decides who may manage members at all; these are invariants of the data.)
  */
-async function loadTarget(tx: AppTx, actor: TenantPrincipal, membershipId: string) {
+async function loadTarget(tx: AppTx, actor: TenantPrincipal, membershipId: string, permission: Permission) {
+  const actorRole = await currentRoleOf(tx, actor, permission);
   const target = await findMember(tx, actor, membershipId);
   if (!target) throw new AppError('not_found', 'No such member');
-  if (target.role === 'owner' && actor.role !== 'owner') throw new AppError('forbidden', 'Only an owner may change or remove an owner');
-  return target;
+  if (target.role === 'owner' && actorRole !== 'owner') throw new AppError('forbidden', 'Only an owner may change or remove an owner');
+  return { ...target, actorRole };
+}
+
+/**
+ * The actor's role now, not when the request was authenticated: a request that waited for the
+ * owners' lock may belong to someone demoted meanwhile. (API keys carry their creator's role as
+ * read at authentication, which the key authenticator re-reads at every request.)
+ */
+async function currentRoleOf(tx: AppTx, actor: TenantPrincipal, permission: Permission): Promise<Role> {
+  if (!actor.userId || actor.supportGrantId) return actor.role;
+  const role = (await findRoleOf(tx, actor, actor.userId)) as Role | undefined;
+  if (!role || !roleHasPermission(role, permission)) throw new AppError('forbidden', 'Your role here has changed: sign in again');
+  return role;
 }
 
 /** `owners` comes from lockOwners, taken first in the transaction (before reading the target). */
@@ -32,8 +45,8 @@ function keepAnOwner(owners: number, leavingRole: string): void {
 
 export async function changeMemberRole(tx: AppTx, actor: TenantPrincipal, membershipId: string, role: OrganizationRole, context: RequestContext): Promise<void> {
   const owners = await lockOwners(tx, actor);
-  const target = await loadTarget(tx, actor, membershipId);
-  if (role === 'owner' && actor.role !== 'owner') throw new AppError('forbidden', 'Only an owner may make someone an owner');
+  const target = await loadTarget(tx, actor, membershipId, 'members:change-role');
+  if (role === 'owner' && target.actorRole !== 'owner') throw new AppError('forbidden', 'Only an owner may make someone an owner');
   if (target.role === role) return;
   keepAnOwner(owners, target.role);
   await setMemberRole(tx, actor, membershipId, role);
@@ -46,7 +59,7 @@ export async function changeMemberRole(tx: AppTx, actor: TenantPrincipal, member
 /** Removal cuts the person off at once: their sessions in this organisation, their keys and their pending invitations here end. */
 export async function removeMember(tx: AppTx, actor: TenantPrincipal, membershipId: string, context: RequestContext): Promise<void> {
   const owners = await lockOwners(tx, actor);
-  const target = await loadTarget(tx, actor, membershipId);
+  const target = await loadTarget(tx, actor, membershipId, 'members:remove');
   keepAnOwner(owners, target.role);
   await deleteMember(tx, actor, membershipId);
   const sessions = await revokeAllSessionsOfUser(tx, target.userId, actor.organizationId);
@@ -63,7 +76,7 @@ export async function removeMember(tx: AppTx, actor: TenantPrincipal, membership
  * sessions elsewhere are not this organisation's to end.
  */
 export async function resetMemberMfa(tx: AppTx, config: Config, actor: TenantPrincipal, membershipId: string, context: RequestContext): Promise<'done' | 'refused'> {
-  const target = await loadTarget(tx, actor, membershipId);
+  const target = await loadTarget(tx, actor, membershipId, 'members:reset-mfa');
   if (target.userId === actor.userId) throw new AppError('forbidden', 'Reset your own factors from your account, or ask another administrator');
   const elsewhere = await findStandingElsewhereUnscoped(tx, actor, target.userId);
   if (elsewhere.operator || elsewhere.roles.some((role) => rolesRequiringMfa.includes(role as Role))) {
