@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
 import { createTestDatabase, testEngine, type TestDatabase } from '../../../test/support/db.ts';
 import { createOrganization, createUser, signInWithMfa } from '../../../test/support/identity.ts';
+import { queryRows } from '../../db/client.ts';
 import { memberships } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
 
@@ -60,8 +61,8 @@ describe.runIf(testEngine() === 'postgres')('the last owner under concurrent cha
         await tx.select().from(memberships).where(and(eq(memberships.organizationId, orgId), eq(memberships.role, 'owner'))).for('update');
         answer = t.app.inject({ method: 'PATCH', url: `/api/v1/members/${membershipOf(c!)}`, headers: sessionB.headers, payload: { role: 'admin' } });
         for (let i = 0; i < 200; i++) {
-          const waiting = await withUnscoped(database.db, (q) => q.execute(sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock'`));
-          if (Number((waiting.rows[0] as { n: number }).n) > 0) break;
+          const [waiting] = await withUnscoped(database.db, (q) => queryRows<{ n: number }>(q, sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock'`));
+          if (Number(waiting?.n) > 0) break;
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
         await tx.update(memberships).set({ role: 'admin' }).where(eq(memberships.id, membershipOf(b!)));
