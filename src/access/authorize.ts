@@ -5,7 +5,9 @@ import {
   roleHasPermission,
   rolesRequiringMfa,
   STEP_UP_WINDOW_MS,
+  stepUpOnceEnrolledPermissions,
   stepUpPermissions,
+  type OrganizationRole,
   type Permission,
   type Role,
 } from './permissions.ts';
@@ -49,7 +51,8 @@ export function authorize(subject: AccessSubject, permission: Permission, now = 
     if (!permissionsBeforeMfaVerification.has(permission)) throw new AppError('mfa_required', 'Prove your second factor to finish signing in');
     return;
   }
-  if (stepUpPermissions.has(permission) && now.getTime() - mfa.verifiedAt.getTime() > STEP_UP_WINDOW_MS) {
+  const needsStepUp = stepUpPermissions.has(permission) || stepUpOnceEnrolledPermissions.has(permission);
+  if (needsStepUp && now.getTime() - mfa.verifiedAt.getTime() > STEP_UP_WINDOW_MS) {
     throw new AppError('step_up_required', `${permission} needs a second factor proven in the last ${STEP_UP_WINDOW_MS / 60_000} minutes`);
   }
 }
@@ -57,4 +60,16 @@ export function authorize(subject: AccessSubject, permission: Permission, now = 
 /** True when the permission is allowed for the role at all (the matrix only), for listing what a key may carry. */
 export function roleMayGrant(role: Role, permission: Permission): boolean {
   return roleHasPermission(role, permission) && !stepUpPermissions.has(permission);
+}
+
+const roleRank: Record<OrganizationRole, number> = { member: 1, analyst: 2, editor: 3, admin: 4, owner: 5 };
+
+/**
+ * Whether someone with `inviterRole` may bring a person in with `role`: they must hold
+ * members:invite and never give more than they have (so only an owner invites an owner). Checked
+ * when inviting and again when the invitation is accepted (the inviter may have left or been demoted).
+ */
+export function mayInviteAs(inviterRole: Role, role: OrganizationRole): boolean {
+  if (inviterRole === 'operator' || !roleHasPermission(inviterRole, 'members:invite')) return false;
+  return roleRank[inviterRole] >= roleRank[role];
 }

@@ -15,7 +15,10 @@ export const permissions = {
   'jobs:read': ['owner', 'admin', 'editor', 'analyst'],
 
   // One's own account: whoever is signed in, whatever their role.
+  /** Minimal and safe before the second factor: who am I and what next (/me), sign out. */
   'session:self': everyone,
+  /** One's sessions (list, revoke), factors list, switching organisation: only once fully signed in. */
+  'session:manage': everyone,
   'mfa:enrol': everyone,
   'mfa:verify': everyone,
   /** Managing one's own factors (new recovery codes, removing a factor): needs a recent second factor. */
@@ -25,6 +28,8 @@ export const permissions = {
   // Joiners and leavers, in the caller's organisation.
   'members:read': administrators,
   'members:invite': administrators,
+  /** Inviting someone as admin or owner: needs step-up (so never an API key). See invitePermissionFor. */
+  'members:invite-administrator': administrators,
   'members:change-role': administrators,
   'members:remove': administrators,
   'members:reset-mfa': administrators,
@@ -78,13 +83,28 @@ export const rolesRequiringMfa: readonly Role[] = ['owner', 'admin', 'operator']
  * a session that proved one at sign-in. API keys can never hold them (they have no second factor).
  * Provider credentials join this list when their routes land.
  */
-export const stepUpPermissions: ReadonlySet<Permission> = new Set<Permission>(['members:change-role', 'members:reset-mfa', 'api-keys:create', 'support-grants:manage', 'mfa:manage']);
+export const stepUpPermissions: ReadonlySet<Permission> = new Set<Permission>(['members:change-role', 'members:invite-administrator', 'members:reset-mfa', 'api-keys:create', 'support-grants:manage', 'mfa:manage']);
 export const STEP_UP_WINDOW_MS = 10 * 60 * 1000;
 
-/** What a session may do before its second factor is proven: see itself, sign out, prove the factor. */
+/**
+ * Actions that need step-up once the person has a second factor: adding another factor must be
+ * vouched for by an existing one, else a stolen password-only (or stale) session could enrol a
+ * factor of its own and use it to pass every step-up. The very first factor needs no step-up.
+ */
+export const stepUpOnceEnrolledPermissions: ReadonlySet<Permission> = new Set<Permission>(['mfa:enrol']);
+
+/**
+ * What a session may do before its second factor is proven: a minimal /me, sign out, prove the
+ * factor. Not `session:manage`: a password alone must not see or end the fully signed-in sessions.
+ */
 export const permissionsBeforeMfaVerification: ReadonlySet<Permission> = new Set<Permission>(['session:self', 'mfa:verify']);
 /** What a user who must enrol a second factor may do until they have: see itself, sign out, enrol. */
 export const permissionsBeforeMfaEnrolment: ReadonlySet<Permission> = new Set<Permission>(['session:self', 'mfa:enrol']);
 
 /** How a support grant's scope maps onto the matrix: operators never administer a client. */
 export const supportScopeRoles = { read: 'analyst', write: 'editor' } as const satisfies Record<string, OrganizationRole>;
+
+/** The permission an invitation needs: creating an administrator (or owner) is a step-up action. */
+export function invitePermissionFor(role: OrganizationRole): Permission {
+  return rolesRequiringMfa.includes(role) ? 'members:invite-administrator' : 'members:invite';
+}

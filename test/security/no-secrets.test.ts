@@ -48,7 +48,7 @@ describe('no secret in clear in logs, API answers or the database', () => {
     secrets.secondSessionToken = sessionCookieOf(confirm)!;
     await inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: s.cookie } });
 
-    const key = await inject({ method: 'POST', url: '/api/v1/api-keys', headers: s.headers, payload: { name: 'ci', permissions: ['members:read'] } }, true);
+    const key = await inject({ method: 'POST', url: '/api/v1/api-keys', headers: s.headers, payload: { name: 'ci', permissions: ['members:read'], expiresAt: new Date(Date.now() + 86_400_000).toISOString() } }, true);
     secrets.apiKey = key.json().key;
     secrets.apiKeySecretPart = secrets.apiKey!.split('_').slice(2).join('_');
     await inject({ method: 'GET', url: '/api/v1/members', headers: { authorization: `Bearer ${secrets.apiKey}` } });

@@ -11,6 +11,7 @@ import { AppError } from '../../http/errors.ts';
 import { anyPrincipalOf, type Principal } from '../../http/route-access.ts';
 import { rolesRequiringMfa } from '../../access/permissions.ts';
 import { auditActor } from '../audit-actor.ts';
+import { ACCOUNT_POLICY, IP_POLICY, accountKey, clearFailures, ipKey, releaseAttempt, reserveAttempt, throttledError } from '../login/throttle.ts';
 import { issueRecoveryCodes } from '../mfa/recovery-codes.ts';
 import { removeTotp } from '../mfa/totp.service.ts';
 import { hashPassword, verifyPassword } from '../passwords/password-hash.ts';
@@ -53,11 +54,24 @@ export function registerAccountRoutes(app: FastifyInstance, { config, db }: { co
       const context = requestContextOf(request);
       const outcome = await withUnscoped(db, async (tx) => {
         const user = await findUserByIdUnscoped(tx, caller.userId);
-        const check = user?.passwordHash ? await verifyPassword(user.passwordHash, request.body.currentPassword) : { ok: false };
-        if (!user || !check.ok) {
+        if (!user) throw new AppError('unauthenticated', 'Sign in again');
+        // The current password is checked like a sign-in: counted (atomically, first) against the same account and IP locks.
+        const keys = [accountKey(user.email), ipKey(context.ip)] as const;
+        const locked = await reserveAttempt(tx, [
+          { key: keys[0], policy: ACCOUNT_POLICY },
+          { key: keys[1], policy: IP_POLICY },
+        ]);
+        if (locked) {
+          await recordAuditEvent(tx, { ...auditActor(caller, context), organizationId: null, action: 'auth.password.changed', outcome: 'failure', targetType: 'user', targetId: caller.userId, details: { reason: 'throttled' } });
+          return throttledError(locked, 'Too many wrong passwords: wait before trying again');
+        }
+        const check = user.passwordHash ? await verifyPassword(user.passwordHash, request.body.currentPassword) : { ok: false };
+        if (!check.ok) {
           await recordAuditEvent(tx, { ...auditActor(caller, context), organizationId: null, action: 'auth.password.changed', outcome: 'failure', targetType: 'user', targetId: caller.userId, details: { reason: 'wrong_current_password' } });
           return new AppError('unauthenticated', 'The current password is incorrect', { errors: [{ field: 'body.currentPassword', message: 'incorrect' }] });
         }
+        await clearFailures(tx, keys[0]);
+        await releaseAttempt(tx, keys[1], IP_POLICY);
         const problem = passwordProblem(request.body.newPassword, user.email);
         if (problem) throw new AppError('validation_failed', `The new password ${problem}`, { errors: [{ field: 'body.newPassword', message: problem }] });
         await tx.update(users).set({ passwordHash: await hashPassword(request.body.newPassword) }).where(eq(users.id, user.id));

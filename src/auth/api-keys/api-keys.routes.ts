@@ -14,8 +14,11 @@ import { requestContextOf } from '../request-context.ts';
 import { newApiKey } from './api-key-format.ts';
 import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from './api-key.repo.ts';
 
+/** The longest an API key may live: a forgotten key stops working by itself. */
+export const MAX_API_KEY_LIFETIME_MS = 365 * 24 * 60 * 60_000;
+
 /** Permissions about one's own session make no sense for a key. */
-const NOT_FOR_KEYS = new Set<string>(['session:self', 'mfa:enrol', 'mfa:verify']);
+const NOT_FOR_KEYS = new Set<string>(['session:self', 'session:manage', 'mfa:enrol', 'mfa:verify']);
 
 const apiKeyView = z.object({
   id: z.uuid(),
@@ -57,7 +60,8 @@ export function registerApiKeyRoutes(app: FastifyInstance, { db }: { db: AppDb }
           name: z.string().trim().min(1).max(100),
           permissions: z.array(z.string()).min(1).max(100),
           assistantIds: z.array(z.uuid()).max(100).optional(),
-          expiresAt: z.iso.datetime({ offset: true }).optional(),
+          /** Required: a key is a standing credential, so it must end (at most MAX_API_KEY_LIFETIME_MS ahead). */
+          expiresAt: z.iso.datetime({ offset: true, error: 'required: an ISO 8601 date-time with offset, at most one year ahead' }),
         }),
         response: { 201: apiKeyView.extend({ key: z.string() }) },
       },
@@ -70,13 +74,16 @@ export function registerApiKeyRoutes(app: FastifyInstance, { db }: { db: AppDb }
       if (refused.length) {
         throw new AppError('validation_failed', 'Some permissions cannot be given to this key', { errors: refused.map((p) => ({ field: 'body.permissions', message: `${p}: unknown, or beyond what your role may delegate` })) });
       }
-      const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
-      if (expiresAt && expiresAt <= new Date()) throw new AppError('validation_failed', 'The expiry is in the past', { errors: [{ field: 'body.expiresAt', message: 'must be in the future' }] });
+      const expiresAt = new Date(body.expiresAt);
+      if (expiresAt <= new Date()) throw new AppError('validation_failed', 'The expiry is in the past', { errors: [{ field: 'body.expiresAt', message: 'must be in the future' }] });
+      if (expiresAt.getTime() - Date.now() > MAX_API_KEY_LIFETIME_MS) {
+        throw new AppError('validation_failed', 'An API key may live at most one year', { errors: [{ field: 'body.expiresAt', message: 'at most one year ahead' }] });
+      }
       const context = requestContextOf(request);
       const { key, prefix, secretHash } = newApiKey();
       const row = await withTenant(db, principal, async (tx) => {
         const created = await insertApiKey(tx, principal, { name: body.name, prefix, secretHash, permissions: [...new Set(body.permissions)], assistantIds: body.assistantIds ?? null, createdBy: principal.userId!, expiresAt });
-        await recordAuditEvent(tx, { ...auditActor(principal, context), organizationId: principal.organizationId, action: 'api_key.created', targetType: 'api_key', targetId: created.id, details: { name: created.name, prefix, permissions: created.permissions, expiresAt: body.expiresAt ?? null } });
+        await recordAuditEvent(tx, { ...auditActor(principal, context), organizationId: principal.organizationId, action: 'api_key.created', targetType: 'api_key', targetId: created.id, details: { name: created.name, prefix, permissions: created.permissions, expiresAt: body.expiresAt } });
         return created;
       });
       return reply.code(201).send({ ...present(row), key });

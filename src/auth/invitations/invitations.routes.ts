@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { organizationRoles } from '../../access/permissions.ts';
+import { authorize, mayInviteAs } from '../../access/authorize.ts';
+import { invitePermissionFor, organizationRoles } from '../../access/permissions.ts';
 import { recordAuditEvent } from '../../audit/audit.service.ts';
 import type { Config } from '../../config/load.ts';
 import type { AppDb } from '../../db/client.ts';
@@ -9,6 +10,7 @@ import type { Invitation } from '../../db/schema/index.ts';
 import { withTenant, withUnscoped } from '../../db/tenancy.ts';
 import { AppError } from '../../http/errors.ts';
 import { principalOf } from '../../http/route-access.ts';
+import { findApiKey } from '../api-keys/api-key.repo.ts';
 import { auditActor } from '../audit-actor.ts';
 import { requestContextOf } from '../request-context.ts';
 import { answerWithSession, sessionStateSchema } from '../sessions/session.routes.ts';
@@ -34,9 +36,15 @@ export function registerInvitationRoutes(app: FastifyInstance, { config, db }: {
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      if (request.body.role === 'owner' && principal.role !== 'owner') throw new AppError('forbidden', 'Only an owner may invite an owner');
+      // The route needs members:invite; an administrator role also needs step-up (decided by the matrix).
+      authorize(principal, invitePermissionFor(request.body.role));
+      if (!mayInviteAs(principal.role, request.body.role)) throw new AppError('forbidden', `Your role (${principal.role}) may not invite someone as ${request.body.role}`, { errors: [{ field: 'body.role', message: 'above your own role' }] });
       const context = requestContextOf(request);
-      const row = await withTenant(db, principal, (tx) => createInvitation(tx, config, principal, request.body, { ...auditActor(principal, context), userId: principal.userId ?? null }));
+      const row = await withTenant(db, principal, async (tx) => {
+        // An API key invites on its creator's authority: acceptance re-checks that person.
+        const inviterId = principal.userId ?? (principal.apiKeyId ? ((await findApiKey(tx, principal, principal.apiKeyId))?.createdBy ?? null) : null);
+        return createInvitation(tx, config, principal, request.body, { ...auditActor(principal, context), userId: inviterId });
+      });
       return reply.code(201).send(present(row));
     },
   );
@@ -79,10 +87,13 @@ export function registerInvitationRoutes(app: FastifyInstance, { config, db }: {
     },
     async (request, reply) => {
       const context = requestContextOf(request);
+      // A refusal that records an audit event is returned (committed), not thrown (rolled back).
       const session = await withUnscoped(db, async (tx) => {
         const accepted = await acceptInvitationUnscoped(tx, request.body, context);
+        if (accepted instanceof AppError) return accepted;
         return startSession(tx, config.sessions, { userId: accepted.userId, organizationId: accepted.organizationId, mfaVerifiedAt: null }, context);
       });
+      if (session instanceof AppError) throw session;
       return answerWithSession(db, reply, session);
     },
   );

@@ -1,4 +1,5 @@
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { mayInviteAs } from '../../access/authorize.ts';
 import type { OrganizationRole } from '../../access/permissions.ts';
 import { recordAuditEvent, type AuditEventInput } from '../../audit/audit.service.ts';
 import type { Config } from '../../config/load.ts';
@@ -72,10 +73,14 @@ export async function revokeInvitation(tx: AppTx, tenant: TenantContext, invitat
  * existing account proves itself with its current password. Platform-level because the caller has
  * no organisation yet; the event goes to the inviting organisation's chain.
  */
-export async function acceptInvitationUnscoped(tx: AppTx, input: { token: string; password: string }, context: RequestContext): Promise<{ userId: string; organizationId: string }> {
+export async function acceptInvitationUnscoped(tx: AppTx, input: { token: string; password: string }, context: RequestContext): Promise<{ userId: string; organizationId: string } | AppError> {
   const [invitation] = await tx.select().from(invitations).where(eq(invitations.tokenHash, hashToken(input.token))).for('update');
   const invalid = new AppError('bad_request', 'This invitation is invalid, expired, revoked or already used', { errors: [{ field: 'body.token', message: 'not a valid invitation' }] });
   if (!invitation || invitation.acceptedAt || invitation.revokedAt || invitation.expiresAt <= new Date()) throw invalid;
+  if (!(await inviterStillVouchesUnscoped(tx, invitation))) {
+    await recordAuditEvent(tx, { organizationId: invitation.organizationId, actorType: 'system', actorId: null, action: 'invitation.accepted', outcome: 'failure', targetType: 'invitation', targetId: invitation.id, ip: context.ip, requestId: context.requestId, details: { reason: 'inviter_no_longer_entitled' } });
+    return invalid;
+  }
   let user = await findUserByEmailUnscoped(tx, invitation.email);
   if (user) {
     const check = user.passwordHash ? await verifyPassword(user.passwordHash, input.password) : { ok: false };
@@ -99,4 +104,28 @@ export async function acceptInvitationUnscoped(tx: AppTx, input: { token: string
     details: { email: invitation.email, role: invitation.role },
   });
   return { userId: user!.id, organizationId: invitation.organizationId };
+}
+
+/**
+ * An invitation is worth what its inviter is worth now: still active and, in the organisation,
+ * still allowed to invite that role. A platform operator's invitation (an organisation's first
+ * owner) holds while the operator is active.
+ */
+async function inviterStillVouchesUnscoped(tx: AppTx, invitation: typeof invitations.$inferSelect): Promise<boolean> {
+  if (!invitation.invitedBy) return false;
+  const [inviter] = await tx.select().from(users).where(eq(users.id, invitation.invitedBy));
+  if (!inviter || inviter.status !== 'active') return false;
+  const [membership] = await tx.select().from(memberships).where(and(eq(memberships.organizationId, invitation.organizationId), eq(memberships.userId, inviter.id)));
+  if (!membership) return inviter.isPlatformOperator;
+  return mayInviteAs(membership.role, invitation.role);
+}
+
+/** A leaver's pending invitations end with them (in one organisation on removal, everywhere on deactivation). */
+export async function revokePendingInvitationsBy(tx: AppTx, userId: string, organizationId?: string): Promise<number> {
+  const revoked = await tx
+    .update(invitations)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(invitations.invitedBy, userId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), organizationId ? eq(invitations.organizationId, organizationId) : undefined))
+    .returning({ id: invitations.id });
+  return revoked.length;
 }

@@ -8,7 +8,7 @@ import { hashPassword, verifyAgainstDummy, verifyPassword } from '../passwords/p
 import type { RequestContext } from '../request-context.ts';
 import { startSession, type StartedSession } from '../sessions/session.service.ts';
 import { findUserByEmailUnscoped, listMembershipsOfUserUnscoped, setPasswordHashUnscoped } from '../users.repo.ts';
-import { ACCOUNT_POLICY, IP_POLICY, accountKey, clearFailures, ipKey, lockedUntil, recordFailure } from './throttle.ts';
+import { ACCOUNT_POLICY, IP_POLICY, accountKey, clearFailures, ipKey, releaseAttempt, reserveAttempt } from './throttle.ts';
 
 export interface LoginInput {
   email: string;
@@ -54,7 +54,11 @@ async function attemptLogin(tx: AppTx, config: Config, input: LoginInput, contex
       details: { email: input.email.trim().toLowerCase(), ...details },
     });
 
-  const locked = await lockedUntil(tx, keys);
+  // Counted before the password is checked, atomically: concurrent guesses cannot all pass a "not locked" read.
+  const locked = await reserveAttempt(tx, [
+    { key: keys[0]!, policy: ACCOUNT_POLICY },
+    { key: keys[1]!, policy: IP_POLICY },
+  ]);
   if (locked) {
     await audit('failure', null, { reason: 'throttled' });
     const retryAfterSeconds = Math.max(1, Math.ceil((locked.getTime() - Date.now()) / 1000));
@@ -70,17 +74,21 @@ async function attemptLogin(tx: AppTx, config: Config, input: LoginInput, contex
     await verifyAgainstDummy(input.password);
   }
   if (!user || !passwordOk || user.status !== 'active') {
-    await recordFailure(tx, keys[0]!, ACCOUNT_POLICY);
-    await recordFailure(tx, keys[1]!, IP_POLICY);
     const reason = !user ? 'unknown_account' : !passwordOk ? 'wrong_password' : 'deactivated';
     await audit('failure', user?.id ?? null, { reason });
     return { ok: false, error: new AppError('unauthenticated', INVALID) };
   }
 
+  // The password was right: this attempt was no guess.
+  const releaseBoth = async () => {
+    await releaseAttempt(tx, keys[0]!, ACCOUNT_POLICY);
+    await releaseAttempt(tx, keys[1]!, IP_POLICY);
+  };
   const memberships = await listMembershipsOfUserUnscoped(tx, user.id);
   let organizationId: string | null = null;
   if (input.organizationId) {
     if (!memberships.some((m) => m.organizationId === input.organizationId)) {
+      await releaseBoth();
       await audit('failure', user.id, { reason: 'not_a_member', organizationId: input.organizationId });
       return { ok: false, error: new AppError('forbidden', 'You are not a member of this organisation', { errors: [{ field: 'body.organizationId', message: 'not one of your organisations' }] }) };
     }
@@ -88,6 +96,7 @@ async function attemptLogin(tx: AppTx, config: Config, input: LoginInput, contex
   } else if (memberships[0]) {
     organizationId = memberships[0].organizationId;
   } else if (!user.isPlatformOperator) {
+    await releaseBoth();
     await audit('failure', user.id, { reason: 'no_organisation' });
     return { ok: false, error: new AppError('forbidden', 'Your account belongs to no organisation any more') };
   }
@@ -95,6 +104,7 @@ async function attemptLogin(tx: AppTx, config: Config, input: LoginInput, contex
   // Imported bcrypt hashes (and argon2 at older parameters) are upgraded now that the password is known.
   if (needsRehash) await setPasswordHashUnscoped(tx, user.id, await hashPassword(input.password));
   await clearFailures(tx, keys[0]!);
+  await releaseAttempt(tx, keys[1]!, IP_POLICY);
   const session = await startSession(tx, config.sessions, { userId: user.id, organizationId, mfaVerifiedAt: null }, context);
   await audit('success', user.id, { sessionId: session.sessionId, rehashed: needsRehash }, organizationId);
   await queueEmail(tx, {

@@ -7,6 +7,8 @@ import { apiKeys, auditEvents, memberships } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
 import { createSetupLinkIfNoOperatorUnscoped } from '../platform/bootstrap.service.ts';
 
+const inADay = () => new Date(Date.now() + 86_400_000).toISOString();
+
 describe('joiners and leavers', () => {
   let database: TestDatabase;
   let t: TestApp;
@@ -21,7 +23,7 @@ describe('joiners and leavers', () => {
   async function adminWithKey(email: string, permissions: string[] = ['members:read']) {
     const userId = await createUser(database.db, { email, organizationId: orgId, role: 'admin' });
     const session = await signInWithMfa(t.app, database.db, t.config, userId, email);
-    const created = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: session.headers, payload: { name: `${email} key`, permissions } });
+    const created = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: session.headers, payload: { name: `${email} key`, permissions, expiresAt: inADay() } });
     expect(created.statusCode).toBe(201);
     return { userId, session, key: created.json().key as string, keyId: created.json().id as string };
   }
@@ -87,18 +89,18 @@ describe('joiners and leavers', () => {
     expect((await withKey(key, '/api/v1/api-keys')).statusCode).toBe(403);
     expect(list.json().apiKeys.find((k: { id: string }) => k.id === keyId).lastUsedAt).toBeNull();
 
-    const tooMuch = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: session.headers, payload: { name: 'x', permissions: ['api-keys:create'] } });
+    const tooMuch = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: session.headers, payload: { name: 'x', permissions: ['api-keys:create'], expiresAt: inADay() } });
     expect(tooMuch.statusCode).toBe(400);
-    const operatorOnly = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: session.headers, payload: { name: 'x', permissions: ['organizations:create'] } });
+    const operatorOnly = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: session.headers, payload: { name: 'x', permissions: ['organizations:create'], expiresAt: inADay() } });
     expect(operatorOnly.statusCode).toBe(400);
 
     await markMfaVerified(database.db, session, new Date(Date.now() - 11 * 60_000));
-    const stale = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: session.headers, payload: { name: 'y', permissions: ['members:read'] } });
+    const stale = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: session.headers, payload: { name: 'y', permissions: ['members:read'], expiresAt: inADay() } });
     expect(stale.statusCode).toBe(403);
     expect(stale.json().code).toBe('step_up_required');
 
     // An API key cannot do a step-up action whatever it carries.
-    expect((await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: `Bearer ${key}` }, payload: { name: 'z', permissions: ['members:read'] } })).statusCode).toBe(403);
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: { authorization: `Bearer ${key}` }, payload: { name: 'z', permissions: ['members:read'], expiresAt: inADay() } })).statusCode).toBe(403);
   });
 
   it('a revoked or expired key fails on the next request', async () => {

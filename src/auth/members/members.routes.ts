@@ -5,6 +5,7 @@ import { organizationRoles } from '../../access/permissions.ts';
 import type { Config } from '../../config/load.ts';
 import type { AppDb } from '../../db/client.ts';
 import { withTenant } from '../../db/tenancy.ts';
+import { AppError } from '../../http/errors.ts';
 import { principalOf } from '../../http/route-access.ts';
 import { requestContextOf } from '../request-context.ts';
 import { listMembers } from './members.repo.ts';
@@ -60,7 +61,11 @@ export function registerMemberRoutes(app: FastifyInstance, { config, db }: { con
     { config: { permission: 'members:reset-mfa' }, schema: { summary: "Reset a member's second factors (needs a recent second factor)", tags: ['members'], params: memberParams, response: { 204: z.null() } } },
     async (request, reply) => {
       const principal = principalOf(request);
-      await withTenant(db, principal, (tx) => resetMemberMfa(tx, config, principal, request.params.membershipId, requestContextOf(request)));
+      // A refusal commits its audit event, then answers 403.
+      const outcome = await withTenant(db, principal, (tx) => resetMemberMfa(tx, config, principal, request.params.membershipId, requestContextOf(request)));
+      if (outcome === 'refused') {
+        throw new AppError('forbidden', 'This person is a platform operator or administers another organisation: their factors can only be reset by the platform', { errors: [{ field: 'params.membershipId', message: 'privileged_elsewhere: a platform operator or an administrator of another organisation' }] });
+      }
       return reply.code(204).send(null);
     },
   );

@@ -1,17 +1,18 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import { eq } from 'drizzle-orm';
+import { and, count, eq, isNotNull } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { recordAuditEvent } from '../../audit/audit.service.ts';
 import type { Config } from '../../config/load.ts';
 import type { AppDb, AppTx } from '../../db/client.ts';
+import { authorize } from '../../access/authorize.ts';
 import { recoveryCodes, totpFactors, webauthnCredentials } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
 import { AppError } from '../../http/errors.ts';
 import { anyPrincipalOf, type Principal } from '../../http/route-access.ts';
 import { auditActor } from '../audit-actor.ts';
-import { ACCOUNT_POLICY, clearFailures, lockedUntil, mfaKey, recordFailure } from '../login/throttle.ts';
+import { ACCOUNT_POLICY, clearFailures, mfaKey, reserveAttempt } from '../login/throttle.ts';
 import { requestContextOf } from '../request-context.ts';
 import { answerWithSession, sessionStateSchema } from '../sessions/session.routes.ts';
 import { rotateSession, type StartedSession } from '../sessions/session.service.ts';
@@ -38,33 +39,47 @@ export function registerMfaRoutes(app: FastifyInstance, { config, db, masterKey 
   const r = app.withTypeProvider<ZodTypeProvider>();
   const codeBody = z.object({ code: z.string().min(1).max(64) });
 
+  /** Confirmed factors only: a TOTP secret awaiting its first code proves nothing. */
+  async function hasConfirmedFactor(tx: AppTx, userId: string): Promise<boolean> {
+    const [totp] = await tx.select({ n: count() }).from(totpFactors).where(and(eq(totpFactors.userId, userId), isNotNull(totpFactors.confirmedAt)));
+    const [keys] = await tx.select({ n: count() }).from(webauthnCredentials).where(eq(webauthnCredentials.userId, userId));
+    return (totp?.n ?? 0) + (keys?.n ?? 0) > 0;
+  }
+
   /**
    * Runs one second-factor check in a transaction: throttled per user, audited either way, and on
-   * success the session is rotated with the factor marked as proven now (sign-in or step-up).
+   * success the session is rotated. Proving an existing factor marks it as proven now (sign-in or
+   * step-up). Enrolling a factor (`enrolment`) does so only for the first one: a new factor is not
+   * a proof, since whoever holds the session chose it; adding one beside an existing factor needs
+   * a recent step-up with that factor (checked by the matrix, and again here in the transaction).
    */
   async function proveSecondFactor(
     request: FastifyRequest,
     action: string,
     check: (tx: AppTx, caller: Principal & { userId: string; sessionId: string }) => Promise<boolean>,
     onSuccess?: (tx: AppTx, userId: string) => Promise<string[] | null>,
+    enrolment = false,
   ): Promise<{ session: StartedSession; recoveryCodes: string[] | null }> {
     const caller = sessionCaller(request);
     const context = requestContextOf(request);
     const outcome = await withUnscoped(db, async (tx): Promise<Outcome<{ session: StartedSession; recoveryCodes: string[] | null }>> => {
       const event = { ...auditActor(caller, context), organizationId: caller.organizationId, action, targetType: 'user', targetId: caller.userId };
-      if (await lockedUntil(tx, [mfaKey(caller.userId)])) {
+      const addsToExisting = enrolment && (await hasConfirmedFactor(tx, caller.userId));
+      // The request was authorised on the state read before it; a factor enrolled meanwhile (another tab) must not let this one skip step-up.
+      if (addsToExisting) authorize({ ...caller, mfa: { enrolled: true, verifiedAt: caller.mfa?.verifiedAt ?? null } }, 'mfa:enrol');
+      // Counted before the check, atomically (concurrent guesses queue on the row); cleared on success.
+      if (await reserveAttempt(tx, [{ key: mfaKey(caller.userId), policy: ACCOUNT_POLICY }])) {
         await recordAuditEvent(tx, { ...event, outcome: 'failure', details: { reason: 'throttled' } });
         return { ok: false, error: new AppError('rate_limited', 'Too many wrong codes: wait before trying again') };
       }
       if (!(await check(tx, caller))) {
-        await recordFailure(tx, mfaKey(caller.userId), ACCOUNT_POLICY);
         await recordAuditEvent(tx, { ...event, outcome: 'failure' });
         return { ok: false, error: new AppError('unauthenticated', 'The second factor was not accepted', { errors: [{ field: 'body', message: 'invalid, expired or already used' }] }) };
       }
       await clearFailures(tx, mfaKey(caller.userId));
       const recoveryCodes = onSuccess ? await onSuccess(tx, caller.userId) : null;
-      const session = await rotateSession(tx, config.sessions, caller.sessionId, { mfaVerifiedAt: new Date() }, context);
-      await recordAuditEvent(tx, { ...event, outcome: 'success', details: { newSessionId: session.sessionId } });
+      const session = await rotateSession(tx, config.sessions, caller.sessionId, addsToExisting ? {} : { mfaVerifiedAt: new Date() }, context);
+      await recordAuditEvent(tx, { ...event, outcome: 'success', details: { newSessionId: session.sessionId, ...(enrolment ? { additionalFactor: addsToExisting } : {}) } });
       return { ok: true, value: { session, recoveryCodes } };
     });
     if (!outcome.ok) throw outcome.error;
@@ -78,7 +93,7 @@ export function registerMfaRoutes(app: FastifyInstance, { config, db, masterKey 
   r.get(
     '/api/v1/auth/mfa',
     {
-      config: { permission: 'session:self' },
+      config: { permission: 'session:manage' },
       schema: {
         summary: 'Your second factors',
         tags: ['mfa'],
@@ -121,7 +136,7 @@ export function registerMfaRoutes(app: FastifyInstance, { config, db, masterKey 
     '/api/v1/auth/mfa/totp/confirm',
     { config: { permission: 'mfa:enrol' }, schema: { summary: 'Finish TOTP enrolment with a first code; the session id changes', tags: ['mfa'], body: codeBody, response: { 200: enrolledAnswer } } },
     async (request, reply) => {
-      const { session, recoveryCodes: codes } = await proveSecondFactor(request, 'mfa.totp.enrolled', (tx, caller) => checkTotpCode(tx, caller.userId, request.body.code, masterKey, { pending: true }), recoveryCodesIfFirst);
+      const { session, recoveryCodes: codes } = await proveSecondFactor(request, 'mfa.totp.enrolled', (tx, caller) => checkTotpCode(tx, caller.userId, request.body.code, masterKey, { pending: true }), recoveryCodesIfFirst, true);
       return { recoveryCodes: codes, session: await answerWithSession(db, reply, session) };
     },
   );
@@ -169,6 +184,7 @@ export function registerMfaRoutes(app: FastifyInstance, { config, db, masterKey 
         'mfa.passkey.enrolled',
         async (tx, caller) => Boolean(await finishPasskeyRegistration(tx, config, caller.userId, caller.sessionId, request.body.response as unknown as RegistrationResponseJSON, request.body.name)),
         recoveryCodesIfFirst,
+        true,
       );
       return { recoveryCodes: codes, session: await answerWithSession(db, reply, session) };
     },

@@ -18,15 +18,29 @@ export function relyingPartyOf(config: Config): { rpID: string; origin: string }
   return { rpID: url.hostname, origin: url.origin };
 }
 
+/** How long a WebAuthn challenge may be answered: a ceremony takes seconds, not hours. */
+export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * 60_000;
+
+/**
+ * Stored as `<issued at, epoch ms>.<challenge>` in the session's one challenge column (base64url
+ * has no dot), so the age travels with it without another column.
+ */
 async function storeChallenge(tx: AppTx, sessionId: string, challenge: string): Promise<void> {
-  await tx.update(sessions).set({ webauthnChallenge: challenge }).where(eq(sessions.id, sessionId));
+  await tx.update(sessions).set({ webauthnChallenge: `${Date.now()}.${challenge}` }).where(eq(sessions.id, sessionId));
 }
 
-/** A challenge is good for one answer: taken (and cleared) whatever the outcome. */
+/** A challenge is good for one answer, within WEBAUTHN_CHALLENGE_TTL_MS: taken (and cleared) whatever the outcome. */
 async function takeChallenge(tx: AppTx, sessionId: string): Promise<string | undefined> {
   const [row] = await tx.select({ challenge: sessions.webauthnChallenge }).from(sessions).where(eq(sessions.id, sessionId)).for('update');
   await tx.update(sessions).set({ webauthnChallenge: null }).where(eq(sessions.id, sessionId));
-  return row?.challenge ?? undefined;
+  const stored = row?.challenge;
+  const dot = stored ? stored.indexOf('.') : -1;
+  // A value without its issue time (stored before this rule) counts as expired; a minute of clock skew between app servers is tolerated.
+  if (!stored || dot < 1) return undefined;
+  const issuedAtMs = Number(stored.slice(0, dot));
+  const ageMs = Date.now() - issuedAtMs;
+  if (!Number.isFinite(issuedAtMs) || ageMs < -60_000 || ageMs > WEBAUTHN_CHALLENGE_TTL_MS) return undefined;
+  return stored.slice(dot + 1);
 }
 
 export async function beginPasskeyRegistration(tx: AppTx, config: Config, user: { id: string; email: string }, sessionId: string) {

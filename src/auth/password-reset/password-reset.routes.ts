@@ -9,6 +9,7 @@ import { passwordResetTokens, users } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
 import { AppError } from '../../http/errors.ts';
 import { queueEmail } from '../../providers/email/outbox.service.ts';
+import { RESET_ACCOUNT_POLICY, RESET_IP_POLICY, reserveAttempt, resetAccountKey, resetIpKey, throttledError } from '../login/throttle.ts';
 import { hashPassword } from '../passwords/password-hash.ts';
 import { passwordProblem } from '../passwords/password-policy.ts';
 import { requestContextOf } from '../request-context.ts';
@@ -34,17 +35,30 @@ export function registerPasswordResetRoutes(app: FastifyInstance, { config, db }
     },
     async (request, reply) => {
       const context = requestContextOf(request);
-      await withUnscoped(db, async (tx) => {
+      const refusal = await withUnscoped(db, async (tx) => {
+        // Every request counts (by the address as typed, so a lock says nothing about existence), and by IP.
+        const locked = await reserveAttempt(tx, [
+          { key: resetAccountKey(request.body.email), policy: RESET_ACCOUNT_POLICY },
+          { key: resetIpKey(context.ip), policy: RESET_IP_POLICY },
+        ]);
+        if (locked) {
+          await recordAuditEvent(tx, { organizationId: null, actorType: 'system', actorId: null, action: 'auth.password_reset.requested', outcome: 'failure', ip: context.ip, requestId: context.requestId, details: { email: request.body.email.toLowerCase(), reason: 'throttled' } });
+          return throttledError(locked, 'Too many reset requests: wait before asking again');
+        }
         const user = await findUserByEmailUnscoped(tx, request.body.email);
         if (!user || user.status !== 'active') {
           await recordAuditEvent(tx, { organizationId: null, actorType: 'system', actorId: null, action: 'auth.password_reset.requested', outcome: 'failure', ip: context.ip, requestId: context.requestId, details: { email: request.body.email.toLowerCase(), reason: user ? 'deactivated' : 'unknown_account' } });
-          return;
+          return undefined;
         }
+        // Only the latest link works: earlier ones (maybe in a mailbox someone else reads) are spent.
+        await tx.update(passwordResetTokens).set({ usedAt: sql`now()` }).where(and(eq(passwordResetTokens.userId, user.id), isNull(passwordResetTokens.usedAt)));
         const token = newToken();
         const [row] = await tx.insert(passwordResetTokens).values({ userId: user.id, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + RESET_TOKEN_TTL_MS) }).returning();
         await queueEmail(tx, { organizationId: null, to: user.email, template: 'password-reset', locale: user.locale === 'en' ? 'en' : 'fr', variables: { link: `${config.http.publicUrl}/password-reset#token=${token}`, expiresInMinutes: String(RESET_TOKEN_TTL_MS / 60_000) } });
         await recordAuditEvent(tx, { organizationId: null, actorType: 'user', actorId: user.id, action: 'auth.password_reset.requested', targetType: 'password_reset', targetId: row!.id, ip: context.ip, requestId: context.requestId });
+        return undefined;
       });
+      if (refusal) throw refusal;
       return reply.code(202).send({ message: 'If an account uses this address, a reset link is on its way.' });
     },
   );

@@ -11,7 +11,7 @@ import { AppError } from '../../http/errors.ts';
 import { anyPrincipalOf } from '../../http/route-access.ts';
 import { revokeApiKeysCreatedBy } from '../api-keys/api-key.repo.ts';
 import { auditActor } from '../audit-actor.ts';
-import { createInvitation } from '../invitations/invitations.service.ts';
+import { createInvitation, revokePendingInvitationsBy } from '../invitations/invitations.service.ts';
 import { requestContextOf } from '../request-context.ts';
 import { revokeAllSessionsOfUser } from '../sessions/session.repo.ts';
 
@@ -87,7 +87,8 @@ export function registerPlatformRoutes(app: FastifyInstance, { config, db }: { c
         }
         const sessions = await revokeAllSessionsOfUser(tx, user.id);
         const keys = await revokeApiKeysCreatedBy(tx, user.id);
-        await recordAuditEvent(tx, { ...auditActor(principal, context), organizationId: null, action: 'user.deactivated', targetType: 'user', targetId: user.id, details: { sessionsRevoked: sessions, apiKeysRevoked: keys } });
+        const invitationsRevoked = await revokePendingInvitationsBy(tx, user.id);
+        await recordAuditEvent(tx, { ...auditActor(principal, context), organizationId: null, action: 'user.deactivated', targetType: 'user', targetId: user.id, details: { sessionsRevoked: sessions, apiKeysRevoked: keys, invitationsRevoked } });
       });
       return reply.code(204).send(null);
     },

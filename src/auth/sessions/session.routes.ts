@@ -67,7 +67,8 @@ export async function describeSession(db: AppDb, sessionId: string, token: strin
       organizationId: row.organization_id,
       role,
       operator: row.is_platform_operator,
-      organizations: memberships.map((m) => ({ organizationId: m.organizationId, name: m.organizationName, role: m.role })),
+      // Before the second factor is proven, the password alone does not learn which organisations the person belongs to.
+      organizations: row.mfa_enrolled && !verified ? [] : memberships.map((m) => ({ organizationId: m.organizationId, name: m.organizationName, role: m.role })),
       mfa: { enrolled: row.mfa_enrolled, verified, required },
       next: row.mfa_enrolled && !verified ? 'mfa-verification' : !row.mfa_enrolled && required ? 'mfa-enrolment' : null,
       csrfToken: csrfTokenFor(token),
@@ -128,7 +129,7 @@ export function registerSessionRoutes(app: FastifyInstance, { config, db }: Sess
   r.post(
     '/api/v1/auth/organization',
     {
-      config: { permission: 'session:self' },
+      config: { permission: 'session:manage' },
       schema: {
         summary: 'Act in another of your organisations (operators: one that granted support access); the session id changes',
         tags: ['auth'],
@@ -171,7 +172,7 @@ export function registerSessionRoutes(app: FastifyInstance, { config, db }: Sess
   const sessionView = z.object({ id: z.uuid(), current: z.boolean(), organizationId: z.uuid().nullable(), createdAt: z.string(), lastSeenAt: z.string(), ip: z.string().nullable(), userAgent: z.string().nullable(), mfaVerified: z.boolean() });
   r.get(
     '/api/v1/auth/sessions',
-    { config: { permission: 'session:self' }, schema: { summary: 'Your active sessions', tags: ['auth'], response: { 200: z.object({ sessions: z.array(sessionView) }) } } },
+    { config: { permission: 'session:manage' }, schema: { summary: 'Your active sessions', tags: ['auth'], response: { 200: z.object({ sessions: z.array(sessionView) }) } } },
     async (request) => {
       const { userId, sessionId } = sessionOf(anyPrincipalOf(request));
       const rows = await withUnscoped(db, (tx) => listActiveSessionsOfUser(tx, userId));
@@ -193,7 +194,7 @@ export function registerSessionRoutes(app: FastifyInstance, { config, db }: Sess
   r.delete(
     '/api/v1/auth/sessions/:sessionId',
     {
-      config: { permission: 'session:self' },
+      config: { permission: 'session:manage' },
       schema: { summary: 'Revoke one of your sessions', tags: ['auth'], params: z.object({ sessionId: z.uuid({ error: 'expected a session id (UUID)' }) }), response: { 204: z.null() } },
     },
     async (request, reply) => {

@@ -1,7 +1,8 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Config } from '../../config/load.ts';
 import type { AppTx } from '../../db/client.ts';
 import { sessions } from '../../db/schema/index.ts';
+import { AppError } from '../../http/errors.ts';
 import type { RequestContext } from '../request-context.ts';
 import { hashToken, newToken } from '../tokens.ts';
 
@@ -52,8 +53,15 @@ export async function rotateSession(
   changes: { organizationId?: string | null; mfaVerifiedAt?: Date | null },
   context: RequestContext,
 ): Promise<StartedSession> {
-  const [old] = await tx.update(sessions).set({ revokedAt: sql`now()` }).where(eq(sessions.id, oldSessionId)).returning();
-  if (!old) throw new Error('session to rotate not found');
+  // Only a session still live rotates, and only once: revoked (signed out, ended by an administrator)
+  // or already rotated by a concurrent request, it must not give birth to a new one. The update
+  // takes the row lock, so of two concurrent rotations the second finds it revoked.
+  const [old] = await tx
+    .update(sessions)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(sessions.id, oldSessionId), isNull(sessions.revokedAt), gt(sessions.idleExpiresAt, sql`now()`), gt(sessions.absoluteExpiresAt, sql`now()`)))
+    .returning();
+  if (!old) throw new AppError('unauthenticated', 'This session has ended: sign in again');
   return startSession(
     tx,
     timeouts,

@@ -89,8 +89,27 @@ export function registerSupportRoutes(app: FastifyInstance, { db }: { db: AppDb 
     },
   );
 
-  // Every request an operator makes under a grant lands in the organisation's audit log, written
-  // before the answer leaves (onSend), so no access goes unrecorded if the process stops.
+  // Every request an operator makes under a grant lands in the organisation's audit log twice:
+  // `support.access.started` is committed before the handler runs (preHandler), so a change made
+  // by the handler's own transaction is never without a record even if the process stops right
+  // after it; `support.accessed` records the outcome before the answer leaves (onSend), refused
+  // attempts included (those never reach preHandler). Handlers' transactions belong to each
+  // feature (knowledge, providers...), so the record cannot join them from here.
+  app.addHook('preHandler', async (request) => {
+    const principal = request.principal;
+    if (!principal?.supportGrantId || !principal.organizationId) return;
+    const context = requestContextOf(request);
+    await withTenant(db, { organizationId: principal.organizationId }, (tx) =>
+      recordAuditEvent(tx, {
+        ...auditActor(principal, context),
+        organizationId: principal.organizationId,
+        action: 'support.access.started',
+        targetType: 'route',
+        targetId: `${request.method} ${request.routeOptions.url ?? request.url}`,
+        details: { supportGrantId: principal.supportGrantId },
+      }),
+    );
+  });
   app.addHook('onSend', async (request, reply, payload) => {
     const principal = request.principal;
     if (!principal?.supportGrantId || !principal.organizationId) return payload;
