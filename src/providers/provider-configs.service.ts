@@ -109,6 +109,12 @@ export async function updateConfig(deps: ProvidersDeps, tenant: TenantContext, a
     for (const field of ['label', 'endpoint', 'region', 'azureDeployment', 'azureApiVersion', 'statedRegion', 'statedDataLocation'] as const) {
       if (patch[field] !== undefined) (changes as Record<string, unknown>)[field] = patch[field];
     }
+    // Where the key is sent is part of what the key was entrusted for: moving the endpoint (or the
+    // Azure resource) without re-entering the key would let a manager deliver it to any server.
+    const moved = (['endpoint', 'region', 'azureDeployment'] as const).some((field) => patch[field] !== undefined && patch[field] !== existing[field]);
+    if (moved && patch.apiKey === undefined && existing.credentialsSealed) {
+      throw new AppError('validation_failed', 'Re-enter the API key when changing where it is sent', { errors: [{ field: 'body.apiKey', message: 're-enter the key when changing the endpoint' }] });
+    }
     if (patch.apiKey !== undefined) Object.assign(changes, await sealedCredentials(deps, id, patch.apiKey));
     assertComplete(provider, { ...existing, ...changes, apiKey: patch.apiKey !== undefined ? patch.apiKey : existing.credentialsSealed });
     const row = (await updateProviderConfig(tx, tenant, id, changes)) as ProviderConfigRow;

@@ -136,6 +136,26 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
     expect(JSON.stringify(audited)).not.toContain('SECRET');
   });
 
+  it('refuses an endpoint change that keeps the sealed key: the key must be re-entered', async () => {
+    const created = await createConfig(orgB, { providerId: 'openai-compatible', label: 'vLLM B', apiKey: secrets[2], endpoint: `${server.url}/v1`, statedRegion: 'eu' });
+    const patch = (payload: Record<string, unknown>) => app.inject({ method: 'PATCH', url: `/api/v1/providers/configs/${created.id}`, headers: as(orgB, 'admin'), payload });
+    const moved = await patch({ endpoint: 'https://attacker.example/v1' });
+    expect(moved.statusCode).toBe(400);
+    expect(moved.json().errors).toEqual([{ field: 'body.apiKey', message: 're-enter the key when changing the endpoint' }]);
+    expect((await patch({ endpoint: 'https://attacker.example/v1', apiKey: null })).statusCode).toBe(200);
+    const azure = await createConfig(orgB, { providerId: 'azure-openai', label: 'Azure move', apiKey: secrets[3], endpoint: server.url, azureDeployment: 'd', azureApiVersion: '2024-10-21', region: 'swedencentral' });
+    for (const field of ['azureDeployment', 'region']) {
+      const response = await app.inject({ method: 'PATCH', url: `/api/v1/providers/configs/${azure.id}`, headers: as(orgB, 'admin'), payload: { [field]: 'elsewhere' } });
+      expect(response.statusCode, field).toBe(400);
+      expect(response.json().errors[0]).toMatchObject({ field: 'body.apiKey' });
+    }
+    // Unchanged values (the same endpoint sent back) and other fields need no key.
+    expect((await app.inject({ method: 'PATCH', url: `/api/v1/providers/configs/${azure.id}`, headers: as(orgB, 'admin'), payload: { endpoint: server.url, label: 'Azure renamed' } })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'PATCH', url: `/api/v1/providers/configs/${azure.id}`, headers: as(orgB, 'admin'), payload: { region: 'francecentral', apiKey: secrets[3] } })).statusCode).toBe(200);
+    await app.inject({ method: 'DELETE', url: `/api/v1/providers/configs/${azure.id}`, headers: as(orgB, 'admin') });
+    await app.inject({ method: 'DELETE', url: `/api/v1/providers/configs/${created.id}`, headers: as(orgB, 'admin') });
+  });
+
   it('refuses an incomplete configuration, naming each missing field', async () => {
     const response = await app.inject({ method: 'POST', url: '/api/v1/providers/configs', headers: as(orgA, 'admin'), payload: { providerId: 'azure-openai', label: 'Azure', apiKey: secrets[3] } });
     expect(response.statusCode).toBe(400);
