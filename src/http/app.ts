@@ -110,11 +110,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   registerHealthRoutes(app, database, { applied: await appliedMigrationCount(database), expected: expectedMigrationCount() });
   registerJobRoutes(app, database.db);
-  registerIdentityRoutes(app, deps);
+  // One key ring for every sealed secret (provider credentials, TOTP secrets).
+  const keyRing = deps.keyRing ?? KeyRing.deferred(database.db, loadMasterKeys(config));
+  registerIdentityRoutes(app, { ...deps, keyRing });
   registerAuditRoutes(app, database.db);
   const providers: ProvidersDeps = {
     db: database.db,
-    keyRing: deps.keyRing ?? KeyRing.deferred(database.db, loadMasterKeys(config)),
+    keyRing,
     audit: deps.audit ?? recordAuditEvent,
     llm: new LlmClient({
       onRetry: ({ attempt, delayMs, error, target }) =>
