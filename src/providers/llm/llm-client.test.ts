@@ -200,6 +200,36 @@ describe('LLM client against real protocol peers', () => {
     expect((await collect(breaking.streamChat(openai('cfg-other'), question))).text).toBe('fine');
   });
 
+  it('a half-open trial that succeeds closes the circuit even when the consumer stops at done; an abandoned trial frees the circuit', async () => {
+    const breaking = client({ retry: { maxAttempts: 1 }, circuitBreaker: { failureThreshold: 1, cooldownMs: 0 } });
+    // One outage opens the circuit; with no cooldown the next call is the half-open trial.
+    server.expect('POST', '/v1/chat/completions', reply.json(500, {}));
+    expect((await collect(breaking.streamChat(openai(), question))).error?.failure).toBe('unavailable');
+    // The trial succeeds; the consumer breaks out of the loop at `done` (as a chat route does).
+    server.expect('POST', '/v1/chat/completions', reply.sse(streamedAnswer(['ok'], [1, 1])));
+    for await (const event of breaking.streamChat(openai(), question)) {
+      if (event.type === 'done') break;
+    }
+    // Closed: two calls at once both reach the provider (a half-open circuit lets only one through).
+    server.expect('POST', '/v1/chat/completions', reply.sse(streamedAnswer(['a', 'b'], [1, 1])));
+    server.expect('POST', '/v1/chat/completions', reply.sse(streamedAnswer(['c'], [1, 1])));
+    const first = breaking.streamChat(openai(), question);
+    const second = breaking.streamChat(openai(), question);
+    expect(await first.next()).toMatchObject({ value: { type: 'delta', text: 'a' } });
+    expect((await collect(second)).text).toBe('c');
+    await first.return(undefined);
+
+    // Open it again, then abandon the trial after its first delta: the next call is let through.
+    server.expect('POST', '/v1/chat/completions', reply.json(500, {}));
+    expect((await collect(breaking.streamChat(openai(), question))).error?.failure).toBe('unavailable');
+    server.expect('POST', '/v1/chat/completions', reply.sse(streamedAnswer(['x', 'y'], [1, 1])));
+    const abandoned = breaking.streamChat(openai(), question);
+    expect(await abandoned.next()).toMatchObject({ value: { type: 'delta', text: 'x' } });
+    await abandoned.return(undefined);
+    server.expect('POST', '/v1/chat/completions', reply.sse(streamedAnswer(['again'], [1, 1])));
+    expect((await collect(breaking.streamChat(openai(), question))).text).toBe('again');
+  });
+
   it('stops when the caller cancels', async () => {
     server.expect('POST', '/v1/chat/completions', reply.stall());
     const controller = new AbortController();

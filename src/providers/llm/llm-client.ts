@@ -113,11 +113,22 @@ export class LlmClient {
     const breaker = this.breakers.for(target.key);
     for (let attempt = 1; ; attempt++) {
       breaker.enter(target.label);
+      // Settled once the breaker heard the outcome; a consumer that stops early (at `done`, or
+      // mid-answer) never resumes this generator, so nothing may be left to do after a yield.
+      let settled = false;
       try {
-        yield* this.streamOnce(target, request, progress, usedFallback);
-        breaker.succeeded();
+        for await (const event of this.streamOnce(target, request, progress, usedFallback)) {
+          if (event.type === 'done') {
+            breaker.succeeded();
+            settled = true;
+          }
+          yield event;
+        }
+        if (!settled) breaker.succeeded();
+        settled = true;
         return;
       } catch (error) {
+        settled = true;
         let failure = toProviderError(error, target.label);
         if (progress.emitted && failure.failure !== 'aborted') {
           failure = new ProviderError('interrupted', `${target.label} stopped in the middle of the answer (${failure.message}); the answer is incomplete`, failure.details);
@@ -127,6 +138,10 @@ export class LlmClient {
         if (delayMs === undefined) throw failure;
         this.options.onRetry?.({ attempt, delayMs, error: failure, target });
         await sleep(delayMs, request.signal);
+      } finally {
+        // Abandoned by the consumer before the outcome: neither success nor outage, but a
+        // half-open trial must not hold the circuit forever.
+        if (!settled) breaker.abandoned();
       }
     }
   }
