@@ -12,7 +12,7 @@ import type { ChatEvent } from './llm/chat-types.ts';
 import { seedCatalogue } from './llm/catalogue.repo.ts';
 import { LlmClient } from './llm/llm-client.ts';
 import { streamOrganizationChat } from './model-access.service.ts';
-import { PolicyViolationError } from './policy/data-policy.ts';
+import { AppError } from '../http/errors.ts';
 import { saveDataPolicy } from './policy/data-policy.repo.ts';
 import { createConfig } from './provider-configs.service.ts';
 import type { Actor, ProvidersDeps } from './providers-deps.ts';
@@ -84,7 +84,9 @@ describe('policy at call time, fallback and token usage', () => {
   it('refuses the call when the policy changed since the model was chosen, audited, without reaching the provider', async () => {
     await setPolicy(true);
     const error = await answer(streamOrganizationChat(deps, tenant, { selection: { providerConfigId: usServer, model: 'llama3.1:8b' }, assistantId }, { messages: [{ role: 'user', content: 'Hi' }] })).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PolicyViolationError);
+    // A clear 409 for the API, not a raw error the central handler would turn into a 500.
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ code: 'conflict', status: 409 });
     expect((error as Error).message).toMatch(/"EU data location only" policy refuses llama3\.1:8b from OpenAI-compatible server: it processes data in Virginia/);
     expect(audited.at(-1)).toMatchObject({ organizationId: tenant.organizationId, action: 'provider.call_refused', outcome: 'failure', targetId: usServer, details: { refusedBy: 'eu_only', assistantId } });
     expect(server.requests.filter((r) => r.path.startsWith('/us/'))).toHaveLength(1);
@@ -123,7 +125,7 @@ describe('policy at call time, fallback and token usage', () => {
     expect((await embeddings.embed(['bonjour']))[0]).toHaveLength(768);
     expect((await usage()).at(-1)).toMatchObject({ kind: 'embedding', model: 'nomic-embed-text' });
     await setPolicy(true);
-    await expect(embeddings.embed(['bonjour'])).rejects.toBeInstanceOf(PolicyViolationError);
+    await expect(embeddings.embed(['bonjour'])).rejects.toMatchObject({ name: 'AppError', code: 'conflict', status: 409, message: expect.stringMatching(/"EU data location only" policy refuses nomic-embed-text/) });
     expect(audited.at(-1)).toMatchObject({ action: 'provider.call_refused', details: { kind: 'embedding' } });
   });
 });

@@ -4,6 +4,7 @@ import { assertModelAllowed, PolicyViolationError } from '../policy/data-policy.
 import { getDataPolicy } from '../policy/data-policy.repo.ts';
 import { recordTokenUsage } from '../provider-configs.repo.ts';
 import { resolveModel } from '../provider-configs.service.ts';
+import { policyRefusal } from '../model-access.service.ts';
 import type { ProvidersDeps } from '../providers-deps.ts';
 import type { EmbeddingProvider } from './embedding-provider.ts';
 import { OpenAiProtocolEmbeddings } from './openai-embeddings.ts';
@@ -45,7 +46,7 @@ export async function openOrganizationEmbeddings(
           return error;
         }
       });
-      if (refusal) throw refusal;
+      if (refusal) throw policyRefusal(refusal);
       const vectors = await inner.embed(texts, options);
       await withTenant(deps.db, tenant, (tx) =>
         recordTokenUsage(tx, tenant, {
