@@ -4,7 +4,7 @@ import { withTenant, type TenantContext } from '../db/tenancy.ts';
 import { AppError } from '../http/errors.ts';
 import type { ModelTarget } from './llm/chat-types.ts';
 import { findCatalogueEntry, type CatalogueEntry } from './llm/catalogue.repo.ts';
-import { ProviderError } from './llm/provider-error.ts';
+import { scrubbedProviderError, toProviderError } from './llm/provider-error.ts';
 import { placementOf, type ModelPlacement } from './policy/data-policy.ts';
 import {
   deleteProviderConfig,
@@ -213,7 +213,7 @@ export async function testConnection(deps: ProvidersDeps, tenant: TenantContext,
     }
     result = { ok: true, model: resolved.target.model, latencyMs: Math.round(performance.now() - started) };
   } catch (error) {
-    const failure = error instanceof ProviderError ? error : new ProviderError('bad_response', (error as Error).message);
+    const failure = scrubbedProviderError(toProviderError(error, resolved.target.label, undefined, resolved.target.apiKey), resolved.target.apiKey);
     result = { ok: false, model: resolved.target.model, latencyMs: Math.round(performance.now() - started), error: { failure: failure.failure, message: failure.message, ...(failure.details.status ? { status: failure.details.status } : {}) } };
   }
   await withTenant(deps.db, tenant, (tx) =>

@@ -178,6 +178,21 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
     expect(audited.at(-1)).toMatchObject({ action: 'provider_config.connection_tested', outcome: 'failure' });
   });
 
+  it('never echoes the key a provider quotes back in its error, in the answer or the logs', async () => {
+    const key = 'sk-echoed-SECRET-0005-yzabcd';
+    const config = await createConfig(orgB, { providerId: 'openai-compatible', label: 'Echo', apiKey: key, endpoint: `${server.url}/v1`, statedRegion: 'eu' });
+    server.expect('POST', '/v1/chat/completions', reply.json(401, { error: { message: `Incorrect API key provided: ${key}. Header was Authorization: Bearer ${key}; other token sk-proj-AAAABBBBCCCCDDDD1234` } }));
+    const failed = await app.inject({ method: 'POST', url: `/api/v1/providers/configs/${config.id}/test`, headers: as(orgB, 'admin'), payload: { model: 'llama3.1:8b' } });
+    expect(failed.json()).toMatchObject({ ok: false, error: { failure: 'rejected', status: 401 } });
+    expect(failed.json().error.message).toMatch(/Incorrect API key provided/);
+    expect(failed.body).not.toContain(key);
+    expect(failed.body).not.toContain(key.slice(3));
+    expect(failed.body).not.toContain('sk-proj-AAAABBBBCCCCDDDD1234');
+    expect(logs.text).not.toContain(key);
+    expect(JSON.stringify(audited)).not.toContain(key);
+    await app.inject({ method: 'DELETE', url: `/api/v1/providers/configs/${config.id}`, headers: as(orgB, 'admin') });
+  });
+
   it('refuses a model that breaks the policy at selection, saying which switch and where; audited', async () => {
     const openai = await createConfig(orgA, { providerId: 'openai', label: 'OpenAI', apiKey: secrets[1], endpoint: `${server.url}/v1` });
     const mistral = (await app.inject({ method: 'GET', url: '/api/v1/providers/configs', headers: as(orgA, 'admin') })).json<{ configs: { id: string; providerId: string }[] }>().configs.find((c) => c.providerId === 'mistral');

@@ -230,6 +230,24 @@ describe('LLM client against real protocol peers', () => {
     expect((await collect(breaking.streamChat(openai(), question))).text).toBe('again');
   });
 
+  it('scrubs the key a failing provider echoes before the error reaches retries, logs or callers', async () => {
+    const target = openai();
+    const body = { error: { message: `upstream saw key ${target.apiKey} and Authorization: Bearer ${target.apiKey}` } };
+    server.expect('POST', '/v1/chat/completions', reply.json(500, body));
+    server.expect('POST', '/v1/chat/completions', reply.json(500, body));
+    const result = await collect(client({ retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } }).streamChat(target, question));
+    expect(result.error?.failure).toBe('unavailable');
+    expect(retries).toHaveLength(1);
+    for (const error of [result.error, retries[0]?.error]) {
+      expect(error?.message).toMatch(/upstream saw key \[redacted\]/);
+      expect(JSON.stringify({ message: error?.message, details: error?.details })).not.toContain('sk-test-123');
+    }
+    server.expect('POST', '/v1/chat/completions', reply.json(400, body));
+    const refused = (await client().complete(target, question).catch((e: unknown) => e)) as ProviderError;
+    expect(refused.message).not.toContain('sk-test-123');
+    expect(refused.details.providerMessage).not.toContain('sk-test-123');
+  });
+
   it('stops when the caller cancels', async () => {
     server.expect('POST', '/v1/chat/completions', reply.stall());
     const controller = new AbortController();

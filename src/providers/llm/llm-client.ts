@@ -49,7 +49,7 @@ export class LlmClient {
     try {
       yield* this.streamWithRetries(target, request, progress, false);
     } catch (error) {
-      const failure = toProviderError(error, target.label);
+      const failure = toProviderError(error, target.label, undefined, target.apiKey);
       if (!fallback || progress.emitted || failure.failure === 'aborted') throw failure;
       yield* this.streamWithRetries(fallback, request, progress, true);
     }
@@ -90,7 +90,7 @@ export class LlmClient {
         breaker.succeeded();
         return result;
       } catch (error) {
-        const failure = toProviderError(error, target.label, deadline.signal.reason);
+        const failure = toProviderError(error, target.label, deadline.signal.reason, target.apiKey);
         breaker.failed(failure);
         const delayMs = retryDecision(attempt, failure, this.retry);
         if (delayMs === undefined) throw failure;
@@ -129,7 +129,7 @@ export class LlmClient {
         return;
       } catch (error) {
         settled = true;
-        let failure = toProviderError(error, target.label);
+        let failure = toProviderError(error, target.label, undefined, target.apiKey);
         if (progress.emitted && failure.failure !== 'aborted') {
           failure = new ProviderError('interrupted', `${target.label} stopped in the middle of the answer (${failure.message}); the answer is incomplete`, failure.details);
         }
@@ -177,11 +177,11 @@ export class LlmClient {
         }
       }
       // The SDK ends the iteration quietly when aborted: our timeout or the caller's cancellation.
-      if (deadline.signal.aborted) throw toProviderError(deadline.signal.reason, target.label, deadline.signal.reason);
+      if (deadline.signal.aborted) throw toProviderError(deadline.signal.reason, target.label, deadline.signal.reason, target.apiKey);
       if (!finishReason) throw new ProviderError('unavailable', `${target.label} ended the stream without finishing the answer`);
       yield { type: 'done', usage: usageOf(reported, request, text), target, usedFallback, finishReason };
     } catch (error) {
-      throw toProviderError(error, target.label, deadline.signal.reason);
+      throw toProviderError(error, target.label, deadline.signal.reason, target.apiKey);
     } finally {
       deadline.dispose();
     }
