@@ -118,6 +118,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     db: database.db,
     keyRing,
     audit: deps.audit ?? recordAuditEvent,
+    warn: (details, message) => logger.warn(details, message),
     llm: new LlmClient({
       onRetry: ({ attempt, delayMs, error, target }) =>
         logger.warn({ provider: target.providerId, providerConfigId: target.key, model: target.model, attempt, delayMs, failure: error.failure, reason: error.message }, 'provider call failed, retrying'),

@@ -103,8 +103,8 @@ export async function* streamOrganizationChat(deps: ProvidersDeps, tenant: Tenan
   const system: Actor = { actorType: 'system', actorId: null };
   const prepared = await withTenant(deps.db, tenant, async (tx) => {
     const policy = await getDataPolicy(tx, tenant);
-    const primary = await resolveModel(deps, tx, tenant, { ...call.selection, kind: 'chat' }, 'selection');
-    let fallback = call.selection.fallback ? await resolveModel(deps, tx, tenant, { ...call.selection.fallback, kind: 'chat' }, 'selection.fallback') : undefined;
+    const primary = await resolveModel(deps, tx, tenant, { ...call.selection, kind: 'chat' }, 'selection', { existingSelection: true });
+    let fallback = call.selection.fallback ? await resolveModel(deps, tx, tenant, { ...call.selection.fallback, kind: 'chat' }, 'selection.fallback', { existingSelection: true }) : undefined;
     for (const candidate of [primary, fallback]) {
       if (!candidate) continue;
       try {

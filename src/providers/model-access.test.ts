@@ -9,9 +9,9 @@ import type { ProviderAuditEvent } from './audit-writer.ts';
 import { recordAuditEvent } from '../audit/audit.service.ts';
 import { openOrganizationEmbeddings } from './embeddings/organization-embeddings.ts';
 import type { ChatEvent } from './llm/chat-types.ts';
-import { seedCatalogue } from './llm/catalogue.repo.ts';
+import { retireCatalogueModel, seedCatalogue, upsertCatalogueModel } from './llm/catalogue.repo.ts';
 import { LlmClient } from './llm/llm-client.ts';
-import { streamOrganizationChat } from './model-access.service.ts';
+import { checkModelSelection, streamOrganizationChat } from './model-access.service.ts';
 import { AppError } from '../http/errors.ts';
 import { saveDataPolicy } from './policy/data-policy.repo.ts';
 import { createConfig } from './provider-configs.service.ts';
@@ -28,6 +28,7 @@ describe('policy at call time, fallback and token usage', () => {
   let usServer: string;
   let local: string;
   const assistantId = randomUUID();
+  const warnings: { message: string; details: Record<string, unknown> }[] = [];
 
   const setPolicy = (euOnly: boolean) => withTenant(database.db, tenant, (tx) => saveDataPolicy(tx, tenant, { euOnly, noTraining: true }));
   const answer = async (events: AsyncIterable<ChatEvent>) => {
@@ -56,6 +57,7 @@ describe('policy at call time, fallback and token usage', () => {
         return recordAuditEvent(tx, event);
       },
       llm: new LlmClient({ retry: { maxAttempts: 1 }, firstTokenTimeoutMs: 2_000 }),
+      warn: (details, message) => warnings.push({ message, details }),
     };
     const compatible = { providerId: 'openai-compatible', apiKey: 'compat-key-000000', endpoint: `${server.url}/v1` };
     euServer = (await createConfig(deps, tenant, admin, { ...compatible, label: 'EU vLLM', statedRegion: 'eu', statedDataLocation: 'Paris' })).id;
@@ -115,6 +117,22 @@ describe('policy at call time, fallback and token usage', () => {
     expect(result.text).toBe('According to the documents: The notice period is three months. [1]');
     const rows = await usage();
     expect(rows.at(-1)).toMatchObject({ providerConfigId: local, model: 'savoir-extractive', estimated: true });
+  });
+
+  it('a retired model keeps serving the selections that use it (with a warning); new selections refuse it', async () => {
+    const key = { providerId: 'local', model: 'savoir-extractive', kind: 'chat' as const };
+    await withUnscoped(database.db, (tx) => retireCatalogueModel(tx, key));
+    try {
+      const result = await answer(
+        streamOrganizationChat(deps, tenant, { selection: { providerConfigId: local, model: 'savoir-extractive' }, assistantId }, { messages: [{ role: 'user', content: 'Notice period?' }], passages: [{ id: 'p1', text: 'The notice period is three months.' }] }),
+      );
+      expect(result.text).toMatch(/three months/);
+      expect(warnings).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/retired/), details: expect.objectContaining({ model: 'savoir-extractive', providerConfigId: local }) }));
+      const refused = await checkModelSelection(deps, tenant, admin, { providerConfigId: local, model: 'savoir-extractive', kind: 'chat' }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'validation_failed', message: expect.stringMatching(/savoir-extractive was retired/) });
+    } finally {
+      await withUnscoped(database.db, (tx) => upsertCatalogueModel(tx, { ...key, contextLengthTokens: 32_768, embeddingDimension: null }));
+    }
   });
 
   it('embeds for the organisation, re-checking the policy on every call', async () => {

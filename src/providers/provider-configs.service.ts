@@ -138,6 +138,8 @@ export interface ResolvedModel {
   provider: CatalogueEntry;
   contextLengthTokens: number | null;
   embeddingDimension: number | null;
+  /** The model was retired from the catalogue (still served for selections made before). */
+  retired: boolean;
 }
 
 /**
@@ -151,13 +153,23 @@ export async function resolveModel(
   tenant: TenantContext,
   selection: { providerConfigId: string; model: string; kind: 'chat' | 'embedding' },
   field = 'body',
+  options: { existingSelection?: boolean } = {},
 ): Promise<ResolvedModel> {
   const config = await findProviderConfig(tx, tenant, selection.providerConfigId);
   if (!config) throw new AppError('not_found', 'No such provider configuration', { errors: [{ field: `${field}.providerConfigId`, message: 'no such provider configuration' }] });
-  const provider = await requireProvider(tx, config.providerId, `${field}.providerConfigId`);
+  const provider = await requireProvider(tx, config.providerId, `${field}.providerConfigId`, { includeRetired: true });
   const listed = provider.models.find((m) => m.model === selection.model && m.kind === selection.kind);
+  const retired = Boolean(listed?.retiredAt);
+  // Retiring a model must not break the assistants already using it at call time: only a new choice is refused.
+  if (retired && !options.existingSelection) {
+    const offered = provider.models.filter((m) => m.kind === selection.kind && !m.retiredAt).map((m) => m.model);
+    throw new AppError('validation_failed', `${selection.model} was retired from the ${provider.name} catalogue: choose another model`, {
+      errors: [{ field: `${field}.model`, message: `retired; expected one of: ${offered.join(', ') || 'none'}` }],
+    });
+  }
+  if (retired) deps.warn?.({ providerConfigId: config.id, providerId: provider.id, model: selection.model, kind: selection.kind }, 'a retired model is still in use: move its selections to another model');
   if (!listed && !provider.acceptsAnyModel) {
-    const offered = provider.models.filter((m) => m.kind === selection.kind).map((m) => m.model);
+    const offered = provider.models.filter((m) => m.kind === selection.kind && !m.retiredAt).map((m) => m.model);
     throw new AppError('validation_failed', `${provider.name} offers no ${selection.kind} model named ${selection.model}`, {
       errors: [{ field: `${field}.model`, message: `expected one of: ${offered.join(', ') || `none (${provider.name} has no ${selection.kind} model)`}` }],
     });
@@ -181,6 +193,7 @@ export async function resolveModel(
     provider,
     contextLengthTokens: listed?.contextLengthTokens ?? null,
     embeddingDimension: listed?.embeddingDimension ?? null,
+    retired,
   };
 }
 
@@ -199,7 +212,7 @@ export async function testConnection(deps: ProvidersDeps, tenant: TenantContext,
     const kind = requested.kind ?? 'chat';
     const model = requested.model ?? provider.models.find((m) => m.kind === kind)?.model;
     if (!model) throw new AppError('validation_failed', `Say which ${kind} model to test`, { errors: [{ field: 'body.model', message: 'required for this provider' }] });
-    return resolveModel(deps, tx, tenant, { providerConfigId: id, model, kind }, 'body');
+    return resolveModel(deps, tx, tenant, { providerConfigId: id, model, kind }, 'body', { existingSelection: true });
   });
   const started = performance.now();
   let result: ConnectionTestResult;
@@ -229,8 +242,8 @@ async function requireConfig(tx: AppTx, tenant: TenantContext, id: string): Prom
   return row;
 }
 
-async function requireProvider(tx: AppTx, providerId: string, field: string): Promise<CatalogueEntry> {
-  const provider = await findCatalogueEntry(tx, providerId);
+async function requireProvider(tx: AppTx, providerId: string, field: string, options: { includeRetired?: boolean } = {}): Promise<CatalogueEntry> {
+  const provider = await findCatalogueEntry(tx, providerId, options);
   if (!provider) throw new AppError('validation_failed', `Unknown provider ${providerId}`, { errors: [{ field, message: 'not in the provider catalogue' }] });
   return provider;
 }

@@ -9,6 +9,8 @@ export interface ProvidersDeps {
   keyRing: KeyRing;
   audit: AuditWriter;
   llm: LlmClient;
+  /** Operator warnings (the app passes its logger's warn): e.g. a retired model still in use. */
+  warn?: (details: Record<string, unknown>, message: string) => void;
 }
 
 /** Who acts. The identity room will add the user or API key id; until then the id is null. */

@@ -19,7 +19,7 @@ export async function openOrganizationEmbeddings(
   tenant: TenantContext,
   selection: { providerConfigId: string; model: string },
 ): Promise<EmbeddingProvider> {
-  const resolved = await withTenant(deps.db, tenant, (tx) => resolveModel(deps, tx, tenant, { ...selection, kind: 'embedding' }, 'selection'));
+  const resolved = await withTenant(deps.db, tenant, (tx) => resolveModel(deps, tx, tenant, { ...selection, kind: 'embedding' }, 'selection', { existingSelection: true }));
   if (!resolved.embeddingDimension) throw new Error(`the dimension of ${selection.model} is unknown: add it to the catalogue`);
   const inner = new OpenAiProtocolEmbeddings(deps.llm, resolved.target, resolved.embeddingDimension);
   return {
