@@ -194,7 +194,7 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
   });
 
   it('refuses a model that breaks the policy at selection, saying which switch and where; audited', async () => {
-    const openai = await createConfig(orgA, { providerId: 'openai', label: 'OpenAI', apiKey: secrets[1], endpoint: `${server.url}/v1` });
+    const openai = await createConfig(orgA, { providerId: 'openai', label: 'OpenAI', apiKey: secrets[1] });
     const mistral = (await app.inject({ method: 'GET', url: '/api/v1/providers/configs', headers: as(orgA, 'admin') })).json<{ configs: { id: string; providerId: string }[] }>().configs.find((c) => c.providerId === 'mistral');
     const check = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/v1/providers/model-selection/check', headers: as(orgA, 'editor'), payload });
 
@@ -206,6 +206,13 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
     expect(refused.json().errors).toEqual([{ field: 'body.model', message: 'refused by the "eu_only" policy' }]);
     expect(audited.at(-1)).toMatchObject({ action: 'provider.model_selection', outcome: 'failure', details: { refusedBy: 'eu_only', providerId: 'openai' } });
 
+    // Mistral's configuration points at the fake server: not Mistral's own service, so its location is unknown.
+    const elsewhere = await check({ providerConfigId: mistral?.id, model: 'mistral-embed', kind: 'embedding' });
+    expect(elsewhere.statusCode).toBe(409);
+    expect(elsewhere.json().detail).toMatch(/its data location is not stated \(endpoint overridden to 127\.0\.0\.1/);
+    // The operator vouches for that host by making it Mistral's default URL in the catalogue.
+    const vouched = await app.inject({ method: 'PATCH', url: '/api/v1/platform/catalogue/mistral', headers: as(orgA, 'operator'), payload: { defaultBaseUrl: `${server.url}/v1` } });
+    expect(vouched.statusCode, vouched.body).toBe(200);
     const allowed = await check({ providerConfigId: mistral?.id, model: 'mistral-embed', kind: 'embedding' });
     expect(allowed.statusCode, allowed.body).toBe(200);
     expect(allowed.json()).toMatchObject({ allowed: true, placement: { region: 'eu' }, embeddingDimension: 1024 });
