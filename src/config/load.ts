@@ -38,6 +38,8 @@ export interface Config {
   sessions: { idleTimeoutMs: number; absoluteTimeoutMs: number };
   /** Folder of a local ONNX embedding model, when the operator provides one. */
   localEmbeddingModelDir: string | undefined;
+  /** Private ranges organisations' provider endpoints may reach (operator opt-in); none by default. */
+  providers: { privateEndpointCidrs: string[] };
   /** The validated variables, for `savoir doctor` (which masks the secrets). */
   raw: RawEnv;
 }
@@ -125,6 +127,7 @@ function toConfig(raw: RawEnv): Config {
       absoluteTimeoutMs: raw.SAVOIR_SESSION_ABSOLUTE_TIMEOUT_HOURS * 3_600_000,
     },
     localEmbeddingModelDir: raw.SAVOIR_LOCAL_EMBEDDING_MODEL_DIR ? path.resolve(raw.SAVOIR_LOCAL_EMBEDDING_MODEL_DIR) : undefined,
+    providers: { privateEndpointCidrs: raw.SAVOIR_PROVIDER_PRIVATE_ENDPOINTS ?? [] },
     raw,
   };
 }

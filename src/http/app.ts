@@ -120,6 +120,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     audit: deps.audit ?? recordAuditEvent,
     warn: (details, message) => logger.warn(details, message),
     llm: new LlmClient({
+      privateEndpointCidrs: config.providers.privateEndpointCidrs,
       onRetry: ({ attempt, delayMs, error, target }) =>
         logger.warn({ provider: target.providerId, providerConfigId: target.key, model: target.model, attempt, delayMs, failure: error.failure, reason: error.message }, 'provider call failed, retrying'),
       ...deps.llm,

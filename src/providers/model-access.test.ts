@@ -56,7 +56,7 @@ describe('policy at call time, fallback and token usage', () => {
         audited.push(event);
         return recordAuditEvent(tx, event);
       },
-      llm: new LlmClient({ retry: { maxAttempts: 1 }, firstTokenTimeoutMs: 2_000 }),
+      llm: new LlmClient({ retry: { maxAttempts: 1 }, firstTokenTimeoutMs: 2_000, privateEndpointCidrs: ['127.0.0.1/32'] }),
       warn: (details, message) => warnings.push({ message, details }),
     };
     const compatible = { providerId: 'openai-compatible', apiKey: 'compat-key-000000', endpoint: `${server.url}/v1` };

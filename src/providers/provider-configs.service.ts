@@ -227,7 +227,10 @@ export async function testConnection(deps: ProvidersDeps, tenant: TenantContext,
     result = { ok: true, model: resolved.target.model, latencyMs: Math.round(performance.now() - started) };
   } catch (error) {
     const failure = scrubbedProviderError(toProviderError(error, resolved.target.label, undefined, resolved.target.apiKey), resolved.target.apiKey);
-    result = { ok: false, model: resolved.target.model, latencyMs: Math.round(performance.now() - started), error: { failure: failure.failure, message: failure.message, ...(failure.details.status ? { status: failure.details.status } : {}) } };
+    // No HTTP answer (refused address, DNS, closed port, timeout, redirect, garbage): one generic
+    // answer, so the test cannot map what listens where.
+    const shown = failure.details.status || failure.failure === 'circuit_open' ? { failure: failure.failure, message: failure.message, ...(failure.details.status ? { status: failure.details.status } : {}) } : { failure: 'unreachable', message: `${resolved.target.label} could not be reached` };
+    result = { ok: false, model: resolved.target.model, latencyMs: Math.round(performance.now() - started), error: shown };
   }
   await withTenant(deps.db, tenant, (tx) =>
     deps.audit(tx, { organizationId: tenant.organizationId, ...actor, action: 'provider_config.connection_tested', targetType: 'provider_config', targetId: id, outcome: result.ok ? 'success' : 'failure', details: { model: result.model, latencyMs: result.latencyMs, ...(result.error ? { failure: result.error.failure } : {}) } }),

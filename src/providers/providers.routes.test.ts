@@ -4,6 +4,7 @@ import { buildApp } from '../http/app.ts';
 import { createLogger } from '../http/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.ts';
 import { LogCapture, testConfig } from '../../test/support/app.ts';
+import type { Config } from '../config/load.ts';
 import { dumpDatabaseText } from '../../test/support/dump.ts';
 import { FakeProviderServer, chatCompletion, embeddingsResponse, reply } from '../../test/support/fake-provider-server.ts';
 import { as, headerAuthenticator } from '../../test/support/principal.ts';
@@ -16,6 +17,7 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
   let database: TestDatabase;
   let app: FastifyInstance;
   let logs: LogCapture;
+  let appConfig: Config;
   let server: FakeProviderServer;
   let orgA: string;
   let orgB: string;
@@ -27,7 +29,9 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
     server = await FakeProviderServer.start();
     const created = await withUnscoped(database.db, (tx) => tx.insert(organizations).values([{ name: 'Alpha', slug: 'alpha' }, { name: 'Beta', slug: 'beta' }]).returning());
     [orgA, orgB] = created.map((o) => o.id) as [string, string];
-    const config = testConfig();
+    // The fake provider listens on 127.0.0.1: the operator's opt-in for private endpoints.
+    const config = testConfig({ SAVOIR_PROVIDER_PRIVATE_ENDPOINTS: '127.0.0.1/32' });
+    appConfig = config;
     logs = new LogCapture();
     app = await buildApp({
       config,
@@ -191,6 +195,38 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
     expect(logs.text).not.toContain(key);
     expect(JSON.stringify(audited)).not.toContain(key);
     await app.inject({ method: 'DELETE', url: `/api/v1/providers/configs/${config.id}`, headers: as(orgB, 'admin') });
+  });
+
+  it('refuses endpoints with credentials or a query; a private endpoint is unreachable without the operator’s opt-in, and /test says only that', async () => {
+    for (const endpoint of ['https://user:pass@api.example.com/v1', 'https://api.example.com/v1?x=1']) {
+      const response = await app.inject({ method: 'POST', url: '/api/v1/providers/configs', headers: as(orgB, 'admin'), payload: { providerId: 'openai-compatible', label: 'x', endpoint, statedRegion: 'eu' } });
+      expect(response.statusCode, endpoint).toBe(400);
+      expect(response.json().errors[0]).toMatchObject({ field: 'body.endpoint' });
+    }
+    // The same deployment (same master key) without the operator's opt-in.
+    const closedConfig: Config = { ...appConfig, providers: { privateEndpointCidrs: [] } };
+    const closed = await buildApp({ config: closedConfig, database, logger: createLogger(closedConfig, new LogCapture()), authenticators: [headerAuthenticator], llm: { retry: { maxAttempts: 1 } } });
+    await closed.ready();
+    const requestsBefore = server.requests.length;
+    try {
+      const probe = async (endpoint: string) => {
+        const created = await closed.inject({ method: 'POST', url: '/api/v1/providers/configs', headers: as(orgB, 'admin'), payload: { providerId: 'openai-compatible', label: `probe ${endpoint}`, endpoint, statedRegion: 'eu' } });
+        expect(created.statusCode, created.body).toBe(201);
+        const tested = await closed.inject({ method: 'POST', url: `/api/v1/providers/configs/${created.json().id}/test`, headers: as(orgB, 'admin'), payload: { model: 'llama3.1:8b' } });
+        await closed.inject({ method: 'DELETE', url: `/api/v1/providers/configs/${created.json().id}`, headers: as(orgB, 'admin') });
+        return tested.json();
+      };
+      const loopback = await probe(`${server.url}/v1`);
+      const metadata = await probe('http://169.254.169.254/v1');
+      const closedPort = await probe('http://127.0.0.1:1/v1');
+      // The same answer whatever is (or is not) there: /test is no port scanner.
+      for (const answer of [loopback, metadata, closedPort]) {
+        expect(answer).toMatchObject({ ok: false, error: { failure: 'unreachable', message: 'OpenAI-compatible server could not be reached' } });
+      }
+      expect(server.requests).toHaveLength(requestsBefore); // nothing reached the fake provider
+    } finally {
+      await closed.close();
+    }
   });
 
   it('refuses a model that breaks the policy at selection, saying which switch and where; audited', async () => {

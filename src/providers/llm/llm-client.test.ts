@@ -24,7 +24,7 @@ describe('LLM client against real protocol peers', () => {
   let server: FakeProviderServer;
   let retries: RetryEvent[];
   const client = (options: LlmClientOptions = {}) =>
-    new LlmClient({ firstTokenTimeoutMs: 2_000, idleTimeoutMs: 2_000, retry: { baseDelayMs: 1, maxDelayMs: 5 }, onRetry: (e) => retries.push(e), ...options });
+    new LlmClient({ firstTokenTimeoutMs: 2_000, idleTimeoutMs: 2_000, retry: { baseDelayMs: 1, maxDelayMs: 5 }, onRetry: (e) => retries.push(e), privateEndpointCidrs: ['127.0.0.1/32'], ...options });
   const openai = (key = 'cfg-openai'): ModelTarget => ({ key, label: 'OpenAI', providerId: 'openai', protocol: 'openai', model: 'gpt-4o-mini', baseUrl: `${server.url}/v1`, apiKey: 'sk-test-123' });
 
   beforeEach(async () => {
@@ -246,6 +246,23 @@ describe('LLM client against real protocol peers', () => {
     const refused = (await client().complete(target, question).catch((e: unknown) => e)) as ProviderError;
     expect(refused.message).not.toContain('sk-test-123');
     expect(refused.details.providerMessage).not.toContain('sk-test-123');
+  });
+
+  it('refuses loopback and private endpoints unless the operator allows them, by address or by name, and follows no redirect', async () => {
+    const closed = client({ privateEndpointCidrs: [], retry: { maxAttempts: 1 } });
+    const byAddress = await closed.complete(openai(), question).catch((e: unknown) => e as ProviderError);
+    expect(byAddress).toMatchObject({ failure: 'unavailable' });
+    const byName = await closed.complete({ ...openai(), baseUrl: server.url.replace('127.0.0.1', 'localhost') + '/v1' }, question).catch((e: unknown) => e as ProviderError);
+    expect(byName).toMatchObject({ failure: 'unavailable' });
+    const metadata = await closed.complete({ ...openai(), baseUrl: 'http://[::ffff:169.254.169.254]/v1' }, question).catch((e: unknown) => e as ProviderError);
+    expect(metadata).toMatchObject({ failure: 'unavailable' });
+    expect(server.requests).toHaveLength(0);
+
+    // Allowed, but a redirect (towards a path the endpoint did not name) is not followed.
+    server.expect('POST', '/v1/chat/completions', reply.json(307, {}, { location: `${server.url}/inner/chat/completions` }));
+    const redirected = await client({ retry: { maxAttempts: 1 } }).complete(openai(), question).catch((e: unknown) => e as ProviderError);
+    expect(redirected).toBeInstanceOf(ProviderError);
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/chat/completions']);
   });
 
   it('stops when the caller cancels', async () => {

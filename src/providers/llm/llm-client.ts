@@ -4,6 +4,7 @@ import { CircuitBreakers, defaultCircuitBreakerOptions, type CircuitBreakerOptio
 import { streamExtractiveAnswer } from './local/extractive-answerer.ts';
 import { ProviderError, toProviderError } from './provider-error.ts';
 import { defaultRetryOptions, retryDecision, sleep, type RetryEvent, type RetryOptions } from './retry.ts';
+import { guardedFetch } from './endpoint-guard.ts';
 import { SdkClients } from './sdk-client.ts';
 
 export interface LlmClientOptions {
@@ -13,6 +14,8 @@ export interface LlmClientOptions {
   idleTimeoutMs?: number;
   retry?: Partial<RetryOptions>;
   circuitBreaker?: Partial<CircuitBreakerOptions>;
+  /** Private ranges provider endpoints may reach (SAVOIR_PROVIDER_PRIVATE_ENDPOINTS); public addresses only by default. */
+  privateEndpointCidrs?: readonly string[];
   /** Called before each retry (logging, tests). */
   onRetry?: (event: RetryEvent & { target: ModelTarget }) => void;
 }
@@ -30,13 +33,14 @@ export class LlmClient {
   readonly idleTimeoutMs: number;
   readonly retry: RetryOptions;
   private readonly breakers: CircuitBreakers;
-  private readonly sdk = new SdkClients();
+  private readonly sdk: SdkClients;
 
   constructor(private readonly options: LlmClientOptions = {}) {
     this.firstTokenTimeoutMs = options.firstTokenTimeoutMs ?? 30_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     this.retry = { ...defaultRetryOptions, ...options.retry };
     this.breakers = new CircuitBreakers({ ...defaultCircuitBreakerOptions, ...options.circuitBreaker });
+    this.sdk = new SdkClients(guardedFetch(options.privateEndpointCidrs ?? []));
   }
 
   sdkFor(target: ModelTarget): OpenAI {
