@@ -47,6 +47,9 @@ describe('LLM client against real protocol peers', () => {
     }
     expect(deltas).toEqual(['Bon', 'jour', ' !']);
     expect(done).toMatchObject({ type: 'done', usage: { promptTokens: 12, completionTokens: 3, estimated: false }, finishReason: 'stop', usedFallback: false });
+    // The event names the model that answered, never its credentials (events travel to routes, logs, clients).
+    expect((done as Extract<ChatEvent, { type: 'done' }>).target).toEqual({ key: 'cfg-openai', providerId: 'openai', model: 'gpt-4o-mini', label: 'OpenAI' });
+    expect(JSON.stringify(done)).not.toContain('sk-test-123');
     const [sent] = server.requests;
     expect(sent?.headers.authorization).toBe('Bearer sk-test-123');
     expect(sent?.body).toMatchObject({ model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Bonjour ?' }] });

@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import type { ChatEvent, ChatRequest, ModelTarget, TokenCount } from './chat-types.ts';
+import { answeringModelOf, type ChatEvent, type ChatRequest, type ModelTarget, type TokenCount } from './chat-types.ts';
 import { CircuitBreakers, defaultCircuitBreakerOptions, type CircuitBreakerOptions } from './circuit-breaker.ts';
 import { streamExtractiveAnswer } from './local/extractive-answerer.ts';
 import { ProviderError, toProviderError } from './provider-error.ts';
@@ -183,7 +183,7 @@ export class LlmClient {
       // The SDK ends the iteration quietly when aborted: our timeout or the caller's cancellation.
       if (deadline.signal.aborted) throw toProviderError(deadline.signal.reason, target.label, deadline.signal.reason, target.apiKey);
       if (!finishReason) throw new ProviderError('unavailable', `${target.label} ended the stream without finishing the answer`);
-      yield { type: 'done', usage: usageOf(reported, request, text), target, usedFallback, finishReason };
+      yield { type: 'done', usage: usageOf(reported, request, text), target: answeringModelOf(target), usedFallback, finishReason };
     } catch (error) {
       throw toProviderError(error, target.label, deadline.signal.reason, target.apiKey);
     } finally {
