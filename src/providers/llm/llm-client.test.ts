@@ -271,8 +271,11 @@ describe('LLM client against real protocol peers', () => {
   it('stops when the caller cancels', async () => {
     server.expect('POST', '/v1/chat/completions', reply.stall());
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const result = await collect(client().streamChat(openai(), { ...question, signal: controller.signal }));
+    // Cancel once the provider holds the request (a fixed delay races the request on a busy machine).
+    const watcher = setInterval(() => {
+      if (server.requests.length > 0) controller.abort();
+    }, 5);
+    const result = await collect(client().streamChat(openai(), { ...question, signal: controller.signal })).finally(() => clearInterval(watcher));
     expect(result.error?.failure).toBe('aborted');
     expect(retries).toHaveLength(0);
   });
