@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { loadMasterKey } from '../crypto/master-key.ts';
+import type { KeyRing } from '../crypto/key-ring.ts';
 import type { AppDependencies } from '../http/app.ts';
 import type { Authenticator } from '../http/route-access.ts';
 import { registerAccountRoutes } from './account/account.routes.ts';
@@ -21,10 +21,10 @@ export function defaultAuthenticators(deps: Pick<AppDependencies, 'config' | 'da
 }
 
 /** Every identity and access route: sessions, MFA, password reset, members, invitations, API keys, organisations. */
-export function registerIdentityRoutes(app: FastifyInstance, deps: Pick<AppDependencies, 'config' | 'database'>): void {
+export function registerIdentityRoutes(app: FastifyInstance, deps: Pick<AppDependencies, 'config' | 'database'> & { keyRing: KeyRing }): void {
   const context = { config: deps.config, db: deps.database.db };
   registerSessionRoutes(app, context);
-  registerMfaRoutes(app, { ...context, masterKey: loadMasterKey(deps.config.masterKey) });
+  registerMfaRoutes(app, { ...context, keyRing: deps.keyRing });
   registerAccountRoutes(app, context);
   registerPasswordResetRoutes(app, context);
   registerSetupRoutes(app, context);

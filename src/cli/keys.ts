@@ -1,11 +1,13 @@
 import type { Config } from '../config/load.ts';
 import { masterKeyFingerprint } from '../crypto/aead.ts';
-import { KeyRing, rewrapDataKeysUnscoped } from '../crypto/key-ring.ts';
+import { KeyRing, rewrapDataKeysUnscoped, type KeyActor } from '../crypto/key-ring.ts';
 import { loadMasterKey, loadMasterKeys } from '../crypto/master-key.ts';
 import { RESEAL_JOB_KIND } from '../crypto/reseal.ts';
 import { openDatabase, type Database } from '../db/client.ts';
-import { withUnscoped } from '../db/tenancy.ts';
 import { enqueueJob } from '../ops/jobs/jobs.repo.ts';
+
+/** The keys commands are run by an operator on the server's shell (no account behind them). */
+const operatorCommand: KeyActor = { actorType: 'operator', actorId: 'cli' };
 
 /** A mistake in how a keys command was called: the message is for the operator, no stack trace. */
 export class KeysCommandError extends Error {
@@ -34,7 +36,7 @@ export async function rotateMasterKeyCommand(config: Config, options: { newKeyFi
   const newKey = fromPrevious ? loadMasterKey(config.masterKey) : loadMasterKey({ source: 'file', file: options.newKeyFile as string });
   const database = opened ?? (await openDatabase(config.database, { poolSize: 1 }));
   try {
-    const { rewrapped, alreadyUnderNewKey } = await rewrapDataKeysUnscoped(database.db, oldKey, newKey);
+    const { rewrapped, alreadyUnderNewKey } = await rewrapDataKeysUnscoped(database.db, oldKey, newKey, operatorCommand);
     return [
       `Re-wrapped ${rewrapped} data key(s) under master key ${masterKeyFingerprint(newKey)} (${alreadyUnderNewKey} already were).`,
       fromPrevious
@@ -51,8 +53,11 @@ export async function rotateDataKeyCommand(config: Config, opened?: Database): P
   const database = opened ?? (await openDatabase(config.database, { poolSize: 1 }));
   try {
     const ring = await KeyRing.open(database.db, loadMasterKeys(config));
-    const id = await ring.rotateDataKeyUnscoped();
-    await withUnscoped(database.db, (tx) => enqueueJob(tx, null, { kind: RESEAL_JOB_KIND, idempotencyKey: `reseal:${id}`, maxAttempts: 10 }));
+    // The re-seal job is queued in the rotation's own transaction: no rotation without its job.
+    const id = await ring.rotateDataKeyUnscoped({
+      actor: operatorCommand,
+      inTransaction: (tx, dataKeyId) => enqueueJob(tx, null, { kind: RESEAL_JOB_KIND, idempotencyKey: `reseal:${dataKeyId}`, maxAttempts: 10 }).then(() => undefined),
+    });
     return `Data key ${id} is now active. Secrets sealed under older keys stay readable; the job ${RESEAL_JOB_KIND} re-seals them in the background.`;
   } finally {
     if (!opened) await database.close();

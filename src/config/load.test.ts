@@ -64,6 +64,13 @@ describe('configuration', () => {
       trustedProxies: ['10.0.0.0/8', '192.168.1.7'],
     });
   });
+
+  it('lets provider endpoints reach only public addresses unless the operator names private ranges', () => {
+    expect(loadConfig({}).providers).toEqual({ privateEndpointCidrs: [] });
+    expect(loadConfig({ SAVOIR_PROVIDER_PRIVATE_ENDPOINTS: '10.0.0.0/8, fd00::/8,192.168.1.7' }).providers.privateEndpointCidrs).toEqual(['10.0.0.0/8', 'fd00::/8', '192.168.1.7']);
+    expect(problemsOf({ SAVOIR_PROVIDER_PRIVATE_ENDPOINTS: '10.0.0.0/33' }).join('\n')).toMatch(/SAVOIR_PROVIDER_PRIVATE_ENDPOINTS: expected IP addresses or CIDR ranges/);
+    expect(problemsOf({ SAVOIR_PROVIDER_PRIVATE_ENDPOINTS: 'vllm.internal' })).not.toEqual([]);
+  });
 });
 
 describe('configuration errors and secrets', () => {

@@ -40,6 +40,8 @@ export interface Config {
   localEmbeddingModelDir: string | undefined;
   /** Knowledge ingestion: largest file accepted (upload, push, crawl). */
   knowledge: { maxFileBytes: number };
+  /** Private ranges organisations' provider endpoints may reach (operator opt-in); none by default. */
+  providers: { privateEndpointCidrs: string[] };
   /** The validated variables, for `savoir doctor` (which masks the secrets). */
   raw: RawEnv;
 }
@@ -128,6 +130,7 @@ function toConfig(raw: RawEnv): Config {
     },
     localEmbeddingModelDir: raw.SAVOIR_LOCAL_EMBEDDING_MODEL_DIR ? path.resolve(raw.SAVOIR_LOCAL_EMBEDDING_MODEL_DIR) : undefined,
     knowledge: { maxFileBytes: raw.SAVOIR_UPLOAD_MAX_BYTES },
+    providers: { privateEndpointCidrs: raw.SAVOIR_PROVIDER_PRIVATE_ENDPOINTS ?? [] },
     raw,
   };
 }

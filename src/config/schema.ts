@@ -1,4 +1,12 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+
+function isCidr(entry: string): boolean {
+  const [network, prefix, extra] = entry.split('/');
+  const family = isIP(network ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 /** Environment variables Savoir reads. This file and `load.ts` are the only places that know their names. */
 const booleanFlag = z
@@ -68,6 +76,15 @@ export const envSchema = z
     /** A folder holding an ONNX embedding model the operator provides (none is downloaded). */
     SAVOIR_LOCAL_EMBEDDING_MODEL_DIR: z.string().min(1).optional(),
     SAVOIR_UPLOAD_MAX_BYTES: positiveInt(1024 * 1024 * 1024).default(25 * 1024 * 1024),
+    /**
+     * Private address ranges (CIDR, comma-separated, e.g. 10.0.0.0/8) that organisations' provider
+     * endpoints may reach, such as a self-hosted vLLM. By default provider calls reach public addresses only.
+     */
+    SAVOIR_PROVIDER_PRIVATE_ENDPOINTS: z
+      .string()
+      .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+      .pipe(z.array(z.string().refine((entry) => isCidr(entry), 'expected IP addresses or CIDR ranges, comma-separated, e.g. 10.0.0.0/8')))
+      .optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.SAVOIR_TLS_CERT_FILE) !== Boolean(env.SAVOIR_TLS_KEY_FILE)) {

@@ -3,6 +3,7 @@ import { asc, eq, isNull, sql } from 'drizzle-orm';
 import type { AppDb, AppTx } from '../db/client.ts';
 import { dataKeys, type DataKeyRow } from '../db/schema/index.ts';
 import { withUnscoped } from '../db/tenancy.ts';
+import { recordAuditEvent } from '../audit/audit.service.ts';
 import { AES_KEY_BYTES, aeadOpen, aeadSeal, masterKeyFingerprint } from './aead.ts';
 
 /** Sealed secrets start with this version tag; a future format gets a new one. */
@@ -56,7 +57,7 @@ export class KeyRing {
   async ready(): Promise<void> {
     this.loading ??= (async () => {
       await this.reload();
-      if (!this.activeId) await this.rotateDataKeyUnscoped();
+      if (!this.activeId) await this.createFirstDataKeyUnscoped();
     })().catch((error: unknown) => {
       this.loading = undefined;
       throw error;
@@ -109,19 +110,61 @@ export class KeyRing {
     return parseSealed(sealed).dataKeyId;
   }
 
-  /** Creates a new active data key; older keys are retired (still open, no longer seal). */
-  async rotateDataKeyUnscoped(): Promise<string> {
-    const key = randomBytes(AES_KEY_BYTES);
-    const id = await withUnscoped(this.db, async (tx) => {
-      const [row] = await tx.insert(dataKeys).values({ wrappedKey: 'pending', masterKeyId: this.currentMasterKeyId }).returning({ id: dataKeys.id });
-      const newId = (row as { id: string }).id;
-      await tx.update(dataKeys).set({ wrappedKey: wrapDataKey(this.masterKeys.get(this.currentMasterKeyId) as Buffer, newId, key) }).where(eq(dataKeys.id, newId));
-      await tx.update(dataKeys).set({ retiredAt: sql`now()` }).where(sql`${dataKeys.retiredAt} is null and ${dataKeys.id} <> ${newId}`);
-      return newId;
+  /**
+   * The first data key of a new database. Processes starting together take turns (advisory lock)
+   * and the later ones adopt the key the first created, instead of each creating (and retiring) one.
+   */
+  private async createFirstDataKeyUnscoped(): Promise<void> {
+    const created = await withUnscoped(this.db, async (tx) => {
+      await lockDataKeys(tx);
+      const [active] = await tx.select({ id: dataKeys.id }).from(dataKeys).where(isNull(dataKeys.retiredAt));
+      return active ? undefined : this.insertDataKey(tx, systemActor, 'keys.data_key_created');
     });
-    this.keys.set(id, key);
-    this.activeId = id;
-    return id;
+    if (created) this.adopt(created);
+    else await this.reload();
+  }
+
+  /**
+   * Creates a new active data key; older keys are retired (still open, no longer seal). Audited
+   * on the platform chain; `inTransaction` runs in the same transaction (the re-seal job is queued
+   * there, so a rotation never exists without it).
+   */
+  async rotateDataKeyUnscoped(options: { actor?: KeyActor; inTransaction?: (tx: AppTx, dataKeyId: string) => Promise<void> } = {}): Promise<string> {
+    const created = await withUnscoped(this.db, async (tx) => {
+      await lockDataKeys(tx);
+      const inserted = await this.insertDataKey(tx, options.actor ?? systemActor, 'keys.data_key_rotated');
+      await options.inTransaction?.(tx, inserted.id);
+      return inserted;
+    });
+    // Known to this process only once committed: a failed transaction leaves the ring as it was.
+    this.adopt(created);
+    return created.id;
+  }
+
+  private adopt(created: { id: string; key: Buffer }): void {
+    this.keys.set(created.id, created.key);
+    this.activeId = created.id;
+  }
+
+  private async insertDataKey(tx: AppTx, actor: KeyActor, action: string): Promise<{ id: string; key: Buffer }> {
+    const key = randomBytes(AES_KEY_BYTES);
+    const [row] = await tx.insert(dataKeys).values({ wrappedKey: 'pending', masterKeyId: this.currentMasterKeyId }).returning({ id: dataKeys.id });
+    const newId = (row as { id: string }).id;
+    await tx.update(dataKeys).set({ wrappedKey: wrapDataKey(this.masterKeys.get(this.currentMasterKeyId) as Buffer, newId, key) }).where(eq(dataKeys.id, newId));
+    const retired = await tx
+      .update(dataKeys)
+      .set({ retiredAt: sql`now()` })
+      .where(sql`${dataKeys.retiredAt} is null and ${dataKeys.id} <> ${newId}`)
+      .returning({ id: dataKeys.id });
+    await recordAuditEvent(tx, {
+      organizationId: null,
+      ...actor,
+      action,
+      targetType: 'data_key',
+      targetId: newId,
+      details: { masterKeyId: this.currentMasterKeyId, retiredDataKeyIds: retired.map((r) => r.id) },
+    });
+    return { id: newId, key };
   }
 
   async reload(inTx?: AppTx): Promise<void> {
@@ -146,10 +189,16 @@ export class KeyRing {
  * sealed secret. Idempotent: keys already under the new master are left as they are. Running
  * processes keep their unwrapped keys in memory, so they serve on until restarted with the new key.
  */
-export async function rewrapDataKeysUnscoped(db: AppDb, oldMasterKey: Buffer, newMasterKey: Buffer): Promise<{ rewrapped: number; alreadyUnderNewKey: number }> {
+export async function rewrapDataKeysUnscoped(
+  db: AppDb,
+  oldMasterKey: Buffer,
+  newMasterKey: Buffer,
+  actor: KeyActor = systemActor,
+): Promise<{ rewrapped: number; alreadyUnderNewKey: number }> {
   const oldId = masterKeyFingerprint(oldMasterKey);
   const newId = masterKeyFingerprint(newMasterKey);
   return withUnscoped(db, async (tx: AppTx) => {
+    await lockDataKeys(tx);
     const rows = await tx.select().from(dataKeys).for('update');
     let rewrapped = 0;
     let alreadyUnderNewKey = 0;
@@ -165,6 +214,8 @@ export async function rewrapDataKeysUnscoped(db: AppDb, oldMasterKey: Buffer, ne
       await tx.update(dataKeys).set({ wrappedKey: wrapDataKey(newMasterKey, row.id, key), masterKeyId: newId }).where(eq(dataKeys.id, row.id));
       rewrapped += 1;
     }
+    // Fingerprints only (the first bytes of each key's SHA-256), never a key.
+    await recordAuditEvent(tx, { organizationId: null, ...actor, action: 'keys.master_key_rotated', details: { rewrapped, alreadyUnderNewKey, masterKeyId: newId, previousMasterKeyId: oldId } });
     return { rewrapped, alreadyUnderNewKey };
   });
 }
@@ -172,6 +223,19 @@ export async function rewrapDataKeysUnscoped(db: AppDb, oldMasterKey: Buffer, ne
 export async function activeDataKeyCountUnscoped(db: AppDb): Promise<number> {
   const rows = await withUnscoped(db, (tx) => tx.select({ id: dataKeys.id }).from(dataKeys).where(isNull(dataKeys.retiredAt)));
   return rows.length;
+}
+
+/** Who changes keys: an operator's command, or the system (first start). */
+export interface KeyActor {
+  actorType: 'operator' | 'system';
+  actorId: string | null;
+}
+
+const systemActor: KeyActor = { actorType: 'system', actorId: null };
+
+/** Key creations and re-wraps take turns across processes (held until the transaction ends). */
+async function lockDataKeys(tx: AppTx): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('savoir:data_keys', 0))`);
 }
 
 function wrapDataKey(masterKey: Buffer, dataKeyId: string, key: Buffer): string {

@@ -8,12 +8,15 @@ import type { KeyRing } from './key-ring.ts';
 export interface SealedColumn {
   table: string;
   column: string;
+  /** The row's key, named in the AAD (default `id`). */
+  idColumn?: string;
   aad(id: string): string;
 }
 
 /** Every sealed column of Savoir. A room that seals a new column adds it here, so rotation re-seals it. */
 export const sealedColumns: SealedColumn[] = [
   { table: 'provider_configs', column: 'credentials_sealed', aad: (id) => `provider_config:${id}:credentials` },
+  { table: 'totp_factors', column: 'secret_sealed', idColumn: 'user_id', aad: (userId) => `totp_factor:${userId}:secret` },
 ];
 
 export const RESEAL_JOB_KIND = 'keys.reseal';
@@ -31,18 +34,19 @@ export async function resealUnderActiveKeyUnscoped(db: AppDb, ring: KeyRing, opt
   for (const target of options.columns ?? sealedColumns) {
     const table = sql.identifier(target.table);
     const column = sql.identifier(target.column);
+    const idColumn = sql.identifier(target.idColumn ?? 'id');
     for (;;) {
       const rows = await withUnscoped(db, (tx) =>
         queryRows<{ id: string; sealed: string }>(
           tx,
-          sql`select id::text as id, ${column} as sealed from ${table} where ${column} is not null and split_part(${column}, '.', 2) <> ${activeId} limit ${batchSize}`,
+          sql`select ${idColumn}::text as id, ${column} as sealed from ${table} where ${column} is not null and split_part(${column}, '.', 2) <> ${activeId} limit ${batchSize}`,
         ),
       );
       if (rows.length === 0) break;
       for (const row of rows) {
         const plaintext = await ring.open(row.sealed, target.aad(row.id));
         const next = await ring.seal(plaintext, target.aad(row.id));
-        await withUnscoped(db, (tx) => tx.execute(sql`update ${table} set ${column} = ${next} where id = ${row.id}::uuid and ${column} = ${row.sealed}`));
+        await withUnscoped(db, (tx) => tx.execute(sql`update ${table} set ${column} = ${next} where ${idColumn} = ${row.id}::uuid and ${column} = ${row.sealed}`));
         resealed += 1;
       }
     }

@@ -115,10 +115,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   registerHealthRoutes(app, database, { applied: await appliedMigrationCount(database), expected: expectedMigrationCount() });
   registerJobRoutes(app, database.db);
-  registerIdentityRoutes(app, deps);
+  // One key ring for every sealed secret (provider credentials, TOTP secrets).
+  const keyRing = deps.keyRing ?? KeyRing.deferred(database.db, loadMasterKeys(config));
+  registerIdentityRoutes(app, { ...deps, keyRing });
   registerAuditRoutes(app, database.db);
   const providers: ProvidersDeps =
-    deps.providers ?? createProvidersDeps({ config, db: database.db, logger, keyRing: deps.keyRing, audit: deps.audit, llm: deps.llm });
+    deps.providers ?? createProvidersDeps({ config, db: database.db, logger, keyRing, audit: deps.audit, llm: deps.llm });
   // The catalogue's seed entries, added when missing (operators' edits are kept).
   app.addHook('onReady', async () => {
     try {

@@ -82,6 +82,11 @@ function firstViolation(policy: DataPolicy, primary: ResolvedModel, fallback: Re
   return undefined;
 }
 
+/** A call-time refusal as the API answers it: 409 with the policy's own explanation (not a 500). */
+export function policyRefusal(error: PolicyViolationError): AppError {
+  return new AppError('conflict', error.message);
+}
+
 export interface ChatCall {
   selection: Omit<ModelSelection, 'kind'>;
   /** The assistant the answer is for, for token usage; null for platform calls. */
@@ -98,8 +103,8 @@ export async function* streamOrganizationChat(deps: ProvidersDeps, tenant: Tenan
   const system: Actor = { actorType: 'system', actorId: null };
   const prepared = await withTenant(deps.db, tenant, async (tx) => {
     const policy = await getDataPolicy(tx, tenant);
-    const primary = await resolveModel(deps, tx, tenant, { ...call.selection, kind: 'chat' }, 'selection');
-    let fallback = call.selection.fallback ? await resolveModel(deps, tx, tenant, { ...call.selection.fallback, kind: 'chat' }, 'selection.fallback') : undefined;
+    const primary = await resolveModel(deps, tx, tenant, { ...call.selection, kind: 'chat' }, 'selection', { existingSelection: true });
+    let fallback = call.selection.fallback ? await resolveModel(deps, tx, tenant, { ...call.selection.fallback, kind: 'chat' }, 'selection.fallback', { existingSelection: true }) : undefined;
     for (const candidate of [primary, fallback]) {
       if (!candidate) continue;
       try {
@@ -123,7 +128,7 @@ export async function* streamOrganizationChat(deps: ProvidersDeps, tenant: Tenan
     return { primary, fallback };
   });
   // Thrown after the transaction committed, so the refusal's audit event stays.
-  if ('refused' in prepared) throw prepared.refused;
+  if ('refused' in prepared && prepared.refused) throw policyRefusal(prepared.refused);
 
   for await (const event of deps.llm.streamChat(prepared.primary.target, request, prepared.fallback?.target)) {
     if (event.type === 'done') {

@@ -9,10 +9,10 @@ import type { ProviderAuditEvent } from './audit-writer.ts';
 import { recordAuditEvent } from '../audit/audit.service.ts';
 import { openOrganizationEmbeddings } from './embeddings/organization-embeddings.ts';
 import type { ChatEvent } from './llm/chat-types.ts';
-import { seedCatalogue } from './llm/catalogue.repo.ts';
+import { retireCatalogueModel, seedCatalogue, upsertCatalogueModel } from './llm/catalogue.repo.ts';
 import { LlmClient } from './llm/llm-client.ts';
-import { streamOrganizationChat } from './model-access.service.ts';
-import { PolicyViolationError } from './policy/data-policy.ts';
+import { checkModelSelection, streamOrganizationChat } from './model-access.service.ts';
+import { AppError } from '../http/errors.ts';
 import { saveDataPolicy } from './policy/data-policy.repo.ts';
 import { createConfig } from './provider-configs.service.ts';
 import type { Actor, ProvidersDeps } from './providers-deps.ts';
@@ -28,6 +28,7 @@ describe('policy at call time, fallback and token usage', () => {
   let usServer: string;
   let local: string;
   const assistantId = randomUUID();
+  const warnings: { message: string; details: Record<string, unknown> }[] = [];
 
   const setPolicy = (euOnly: boolean) => withTenant(database.db, tenant, (tx) => saveDataPolicy(tx, tenant, { euOnly, noTraining: true }));
   const answer = async (events: AsyncIterable<ChatEvent>) => {
@@ -55,7 +56,8 @@ describe('policy at call time, fallback and token usage', () => {
         audited.push(event);
         return recordAuditEvent(tx, event);
       },
-      llm: new LlmClient({ retry: { maxAttempts: 1 }, firstTokenTimeoutMs: 2_000 }),
+      llm: new LlmClient({ retry: { maxAttempts: 1 }, firstTokenTimeoutMs: 2_000, privateEndpointCidrs: ['127.0.0.1/32'] }),
+      warn: (details, message) => warnings.push({ message, details }),
     };
     const compatible = { providerId: 'openai-compatible', apiKey: 'compat-key-000000', endpoint: `${server.url}/v1` };
     euServer = (await createConfig(deps, tenant, admin, { ...compatible, label: 'EU vLLM', statedRegion: 'eu', statedDataLocation: 'Paris' })).id;
@@ -84,7 +86,9 @@ describe('policy at call time, fallback and token usage', () => {
   it('refuses the call when the policy changed since the model was chosen, audited, without reaching the provider', async () => {
     await setPolicy(true);
     const error = await answer(streamOrganizationChat(deps, tenant, { selection: { providerConfigId: usServer, model: 'llama3.1:8b' }, assistantId }, { messages: [{ role: 'user', content: 'Hi' }] })).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PolicyViolationError);
+    // A clear 409 for the API, not a raw error the central handler would turn into a 500.
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ code: 'conflict', status: 409 });
     expect((error as Error).message).toMatch(/"EU data location only" policy refuses llama3\.1:8b from OpenAI-compatible server: it processes data in Virginia/);
     expect(audited.at(-1)).toMatchObject({ organizationId: tenant.organizationId, action: 'provider.call_refused', outcome: 'failure', targetId: usServer, details: { refusedBy: 'eu_only', assistantId } });
     expect(server.requests.filter((r) => r.path.startsWith('/us/'))).toHaveLength(1);
@@ -115,6 +119,22 @@ describe('policy at call time, fallback and token usage', () => {
     expect(rows.at(-1)).toMatchObject({ providerConfigId: local, model: 'savoir-extractive', estimated: true });
   });
 
+  it('a retired model keeps serving the selections that use it (with a warning); new selections refuse it', async () => {
+    const key = { providerId: 'local', model: 'savoir-extractive', kind: 'chat' as const };
+    await withUnscoped(database.db, (tx) => retireCatalogueModel(tx, key));
+    try {
+      const result = await answer(
+        streamOrganizationChat(deps, tenant, { selection: { providerConfigId: local, model: 'savoir-extractive' }, assistantId }, { messages: [{ role: 'user', content: 'Notice period?' }], passages: [{ id: 'p1', text: 'The notice period is three months.' }] }),
+      );
+      expect(result.text).toMatch(/three months/);
+      expect(warnings).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/retired/), details: expect.objectContaining({ model: 'savoir-extractive', providerConfigId: local }) }));
+      const refused = await checkModelSelection(deps, tenant, admin, { providerConfigId: local, model: 'savoir-extractive', kind: 'chat' }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'validation_failed', message: expect.stringMatching(/savoir-extractive was retired/) });
+    } finally {
+      await withUnscoped(database.db, (tx) => upsertCatalogueModel(tx, { ...key, contextLengthTokens: 32_768, embeddingDimension: null }));
+    }
+  });
+
   it('embeds for the organisation, re-checking the policy on every call', async () => {
     await setPolicy(false);
     const embeddings = await openOrganizationEmbeddings(deps, tenant, { providerConfigId: usServer, model: 'nomic-embed-text' });
@@ -123,7 +143,7 @@ describe('policy at call time, fallback and token usage', () => {
     expect((await embeddings.embed(['bonjour']))[0]).toHaveLength(768);
     expect((await usage()).at(-1)).toMatchObject({ kind: 'embedding', model: 'nomic-embed-text' });
     await setPolicy(true);
-    await expect(embeddings.embed(['bonjour'])).rejects.toBeInstanceOf(PolicyViolationError);
+    await expect(embeddings.embed(['bonjour'])).rejects.toMatchObject({ name: 'AppError', code: 'conflict', status: 409, message: expect.stringMatching(/"EU data location only" policy refuses nomic-embed-text/) });
     expect(audited.at(-1)).toMatchObject({ action: 'provider.call_refused', details: { kind: 'embedding' } });
   });
 });

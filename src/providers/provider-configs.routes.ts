@@ -24,7 +24,12 @@ const configViewSchema = z.object({
   updatedAt: z.string(),
 });
 
-const endpointUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).max(500);
+const endpointUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+  .max(500)
+  // Credentials belong in apiKey (sealed), not in a URL shown to everyone; a query string has no place in a base URL.
+  .refine((value) => { const url = new URL(value); return !url.username && !url.password; }, 'expected a URL without user name or password (put the key in apiKey)')
+  .refine((value) => { const url = new URL(value); return !url.search && !url.hash; }, 'expected a base URL without a query string or fragment');
 const configFields = {
   label: z.string().trim().min(1, 'expected a label').max(200),
   apiKey: z.string().min(1).max(4096).nullable().describe('write-only: sealed at rest, never returned'),

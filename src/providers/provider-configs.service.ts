@@ -4,7 +4,7 @@ import { withTenant, type TenantContext } from '../db/tenancy.ts';
 import { AppError } from '../http/errors.ts';
 import type { ModelTarget } from './llm/chat-types.ts';
 import { findCatalogueEntry, type CatalogueEntry } from './llm/catalogue.repo.ts';
-import { ProviderError } from './llm/provider-error.ts';
+import { scrubbedProviderError, toProviderError } from './llm/provider-error.ts';
 import { placementOf, type ModelPlacement } from './policy/data-policy.ts';
 import {
   deleteProviderConfig,
@@ -109,6 +109,12 @@ export async function updateConfig(deps: ProvidersDeps, tenant: TenantContext, a
     for (const field of ['label', 'endpoint', 'region', 'azureDeployment', 'azureApiVersion', 'statedRegion', 'statedDataLocation'] as const) {
       if (patch[field] !== undefined) (changes as Record<string, unknown>)[field] = patch[field];
     }
+    // Where the key is sent is part of what the key was entrusted for: moving the endpoint (or the
+    // Azure resource) without re-entering the key would let a manager deliver it to any server.
+    const moved = (['endpoint', 'region', 'azureDeployment'] as const).some((field) => patch[field] !== undefined && patch[field] !== existing[field]);
+    if (moved && patch.apiKey === undefined && existing.credentialsSealed) {
+      throw new AppError('validation_failed', 'Re-enter the API key when changing where it is sent', { errors: [{ field: 'body.apiKey', message: 're-enter the key when changing the endpoint' }] });
+    }
     if (patch.apiKey !== undefined) Object.assign(changes, await sealedCredentials(deps, id, patch.apiKey));
     assertComplete(provider, { ...existing, ...changes, apiKey: patch.apiKey !== undefined ? patch.apiKey : existing.credentialsSealed });
     const row = (await updateProviderConfig(tx, tenant, id, changes)) as ProviderConfigRow;
@@ -132,6 +138,8 @@ export interface ResolvedModel {
   provider: CatalogueEntry;
   contextLengthTokens: number | null;
   embeddingDimension: number | null;
+  /** The model was retired from the catalogue (still served for selections made before). */
+  retired: boolean;
 }
 
 /**
@@ -145,13 +153,23 @@ export async function resolveModel(
   tenant: TenantContext,
   selection: { providerConfigId: string; model: string; kind: 'chat' | 'embedding' },
   field = 'body',
+  options: { existingSelection?: boolean } = {},
 ): Promise<ResolvedModel> {
   const config = await findProviderConfig(tx, tenant, selection.providerConfigId);
   if (!config) throw new AppError('not_found', 'No such provider configuration', { errors: [{ field: `${field}.providerConfigId`, message: 'no such provider configuration' }] });
-  const provider = await requireProvider(tx, config.providerId, `${field}.providerConfigId`);
+  const provider = await requireProvider(tx, config.providerId, `${field}.providerConfigId`, { includeRetired: true });
   const listed = provider.models.find((m) => m.model === selection.model && m.kind === selection.kind);
+  const retired = Boolean(listed?.retiredAt);
+  // Retiring a model must not break the assistants already using it at call time: only a new choice is refused.
+  if (retired && !options.existingSelection) {
+    const offered = provider.models.filter((m) => m.kind === selection.kind && !m.retiredAt).map((m) => m.model);
+    throw new AppError('validation_failed', `${selection.model} was retired from the ${provider.name} catalogue: choose another model`, {
+      errors: [{ field: `${field}.model`, message: `retired; expected one of: ${offered.join(', ') || 'none'}` }],
+    });
+  }
+  if (retired) deps.warn?.({ providerConfigId: config.id, providerId: provider.id, model: selection.model, kind: selection.kind }, 'a retired model is still in use: move its selections to another model');
   if (!listed && !provider.acceptsAnyModel) {
-    const offered = provider.models.filter((m) => m.kind === selection.kind).map((m) => m.model);
+    const offered = provider.models.filter((m) => m.kind === selection.kind && !m.retiredAt).map((m) => m.model);
     throw new AppError('validation_failed', `${provider.name} offers no ${selection.kind} model named ${selection.model}`, {
       errors: [{ field: `${field}.model`, message: `expected one of: ${offered.join(', ') || `none (${provider.name} has no ${selection.kind} model)`}` }],
     });
@@ -175,6 +193,7 @@ export async function resolveModel(
     provider,
     contextLengthTokens: listed?.contextLengthTokens ?? null,
     embeddingDimension: listed?.embeddingDimension ?? null,
+    retired,
   };
 }
 
@@ -193,7 +212,7 @@ export async function testConnection(deps: ProvidersDeps, tenant: TenantContext,
     const kind = requested.kind ?? 'chat';
     const model = requested.model ?? provider.models.find((m) => m.kind === kind)?.model;
     if (!model) throw new AppError('validation_failed', `Say which ${kind} model to test`, { errors: [{ field: 'body.model', message: 'required for this provider' }] });
-    return resolveModel(deps, tx, tenant, { providerConfigId: id, model, kind }, 'body');
+    return resolveModel(deps, tx, tenant, { providerConfigId: id, model, kind }, 'body', { existingSelection: true });
   });
   const started = performance.now();
   let result: ConnectionTestResult;
@@ -207,8 +226,11 @@ export async function testConnection(deps: ProvidersDeps, tenant: TenantContext,
     }
     result = { ok: true, model: resolved.target.model, latencyMs: Math.round(performance.now() - started) };
   } catch (error) {
-    const failure = error instanceof ProviderError ? error : new ProviderError('bad_response', (error as Error).message);
-    result = { ok: false, model: resolved.target.model, latencyMs: Math.round(performance.now() - started), error: { failure: failure.failure, message: failure.message, ...(failure.details.status ? { status: failure.details.status } : {}) } };
+    const failure = scrubbedProviderError(toProviderError(error, resolved.target.label, undefined, resolved.target.apiKey), resolved.target.apiKey);
+    // No HTTP answer (refused address, DNS, closed port, timeout, redirect, garbage): one generic
+    // answer, so the test cannot map what listens where.
+    const shown = failure.details.status || failure.failure === 'circuit_open' ? { failure: failure.failure, message: failure.message, ...(failure.details.status ? { status: failure.details.status } : {}) } : { failure: 'unreachable', message: `${resolved.target.label} could not be reached` };
+    result = { ok: false, model: resolved.target.model, latencyMs: Math.round(performance.now() - started), error: shown };
   }
   await withTenant(deps.db, tenant, (tx) =>
     deps.audit(tx, { organizationId: tenant.organizationId, ...actor, action: 'provider_config.connection_tested', targetType: 'provider_config', targetId: id, outcome: result.ok ? 'success' : 'failure', details: { model: result.model, latencyMs: result.latencyMs, ...(result.error ? { failure: result.error.failure } : {}) } }),
@@ -223,8 +245,8 @@ async function requireConfig(tx: AppTx, tenant: TenantContext, id: string): Prom
   return row;
 }
 
-async function requireProvider(tx: AppTx, providerId: string, field: string): Promise<CatalogueEntry> {
-  const provider = await findCatalogueEntry(tx, providerId);
+async function requireProvider(tx: AppTx, providerId: string, field: string, options: { includeRetired?: boolean } = {}): Promise<CatalogueEntry> {
+  const provider = await findCatalogueEntry(tx, providerId, options);
   if (!provider) throw new AppError('validation_failed', `Unknown provider ${providerId}`, { errors: [{ field, message: 'not in the provider catalogue' }] });
   return provider;
 }

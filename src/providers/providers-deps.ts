@@ -13,6 +13,8 @@ export interface ProvidersDeps {
   keyRing: KeyRing;
   audit: AuditWriter;
   llm: LlmClient;
+  /** Operator warnings (the app passes its logger's warn): e.g. a retired model still in use. */
+  warn?: (details: Record<string, unknown>, message: string) => void;
 }
 
 /**
@@ -32,7 +34,9 @@ export function createProvidersDeps(options: {
     db,
     keyRing: options.keyRing ?? KeyRing.deferred(db, loadMasterKeys(config)),
     audit: options.audit ?? recordAuditEvent,
+    warn: (details, message) => logger.warn(details, message),
     llm: new LlmClient({
+      privateEndpointCidrs: config.providers.privateEndpointCidrs,
       onRetry: ({ attempt, delayMs, error, target }) =>
         logger.warn({ provider: target.providerId, providerConfigId: target.key, model: target.model, attempt, delayMs, failure: error.failure, reason: error.message }, 'provider call failed, retrying'),
       ...options.llm,

@@ -4,6 +4,7 @@ import { buildApp } from '../http/app.ts';
 import { createLogger } from '../http/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.ts';
 import { LogCapture, testConfig } from '../../test/support/app.ts';
+import type { Config } from '../config/load.ts';
 import { dumpDatabaseText } from '../../test/support/dump.ts';
 import { FakeProviderServer, chatCompletion, embeddingsResponse, reply } from '../../test/support/fake-provider-server.ts';
 import { as, headerAuthenticator } from '../../test/support/principal.ts';
@@ -16,6 +17,7 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
   let database: TestDatabase;
   let app: FastifyInstance;
   let logs: LogCapture;
+  let appConfig: Config;
   let server: FakeProviderServer;
   let orgA: string;
   let orgB: string;
@@ -27,7 +29,9 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
     server = await FakeProviderServer.start();
     const created = await withUnscoped(database.db, (tx) => tx.insert(organizations).values([{ name: 'Alpha', slug: 'alpha' }, { name: 'Beta', slug: 'beta' }]).returning());
     [orgA, orgB] = created.map((o) => o.id) as [string, string];
-    const config = testConfig();
+    // The fake provider listens on 127.0.0.1: the operator's opt-in for private endpoints.
+    const config = testConfig({ SAVOIR_PROVIDER_PRIVATE_ENDPOINTS: '127.0.0.1/32' });
+    appConfig = config;
     logs = new LogCapture();
     app = await buildApp({
       config,
@@ -136,6 +140,26 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
     expect(JSON.stringify(audited)).not.toContain('SECRET');
   });
 
+  it('refuses an endpoint change that keeps the sealed key: the key must be re-entered', async () => {
+    const created = await createConfig(orgB, { providerId: 'openai-compatible', label: 'vLLM B', apiKey: secrets[2], endpoint: `${server.url}/v1`, statedRegion: 'eu' });
+    const patch = (payload: Record<string, unknown>) => app.inject({ method: 'PATCH', url: `/api/v1/providers/configs/${created.id}`, headers: as(orgB, 'admin'), payload });
+    const moved = await patch({ endpoint: 'https://attacker.example/v1' });
+    expect(moved.statusCode).toBe(400);
+    expect(moved.json().errors).toEqual([{ field: 'body.apiKey', message: 're-enter the key when changing the endpoint' }]);
+    expect((await patch({ endpoint: 'https://attacker.example/v1', apiKey: null })).statusCode).toBe(200);
+    const azure = await createConfig(orgB, { providerId: 'azure-openai', label: 'Azure move', apiKey: secrets[3], endpoint: server.url, azureDeployment: 'd', azureApiVersion: '2024-10-21', region: 'swedencentral' });
+    for (const field of ['azureDeployment', 'region']) {
+      const response = await app.inject({ method: 'PATCH', url: `/api/v1/providers/configs/${azure.id}`, headers: as(orgB, 'admin'), payload: { [field]: 'elsewhere' } });
+      expect(response.statusCode, field).toBe(400);
+      expect(response.json().errors[0]).toMatchObject({ field: 'body.apiKey' });
+    }
+    // Unchanged values (the same endpoint sent back) and other fields need no key.
+    expect((await app.inject({ method: 'PATCH', url: `/api/v1/providers/configs/${azure.id}`, headers: as(orgB, 'admin'), payload: { endpoint: server.url, label: 'Azure renamed' } })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'PATCH', url: `/api/v1/providers/configs/${azure.id}`, headers: as(orgB, 'admin'), payload: { region: 'francecentral', apiKey: secrets[3] } })).statusCode).toBe(200);
+    await app.inject({ method: 'DELETE', url: `/api/v1/providers/configs/${azure.id}`, headers: as(orgB, 'admin') });
+    await app.inject({ method: 'DELETE', url: `/api/v1/providers/configs/${created.id}`, headers: as(orgB, 'admin') });
+  });
+
   it('refuses an incomplete configuration, naming each missing field', async () => {
     const response = await app.inject({ method: 'POST', url: '/api/v1/providers/configs', headers: as(orgA, 'admin'), payload: { providerId: 'azure-openai', label: 'Azure', apiKey: secrets[3] } });
     expect(response.statusCode).toBe(400);
@@ -158,8 +182,55 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
     expect(audited.at(-1)).toMatchObject({ action: 'provider_config.connection_tested', outcome: 'failure' });
   });
 
+  it('never echoes the key a provider quotes back in its error, in the answer or the logs', async () => {
+    const key = 'sk-echoed-SECRET-0005-yzabcd';
+    const config = await createConfig(orgB, { providerId: 'openai-compatible', label: 'Echo', apiKey: key, endpoint: `${server.url}/v1`, statedRegion: 'eu' });
+    server.expect('POST', '/v1/chat/completions', reply.json(401, { error: { message: `Incorrect API key provided: ${key}. Header was Authorization: Bearer ${key}; other token sk-proj-AAAABBBBCCCCDDDD1234` } }));
+    const failed = await app.inject({ method: 'POST', url: `/api/v1/providers/configs/${config.id}/test`, headers: as(orgB, 'admin'), payload: { model: 'llama3.1:8b' } });
+    expect(failed.json()).toMatchObject({ ok: false, error: { failure: 'rejected', status: 401 } });
+    expect(failed.json().error.message).toMatch(/Incorrect API key provided/);
+    expect(failed.body).not.toContain(key);
+    expect(failed.body).not.toContain(key.slice(3));
+    expect(failed.body).not.toContain('sk-proj-AAAABBBBCCCCDDDD1234');
+    expect(logs.text).not.toContain(key);
+    expect(JSON.stringify(audited)).not.toContain(key);
+    await app.inject({ method: 'DELETE', url: `/api/v1/providers/configs/${config.id}`, headers: as(orgB, 'admin') });
+  });
+
+  it('refuses endpoints with credentials or a query; a private endpoint is unreachable without the operator’s opt-in, and /test says only that', async () => {
+    for (const endpoint of ['https://user:pass@api.example.com/v1', 'https://api.example.com/v1?x=1']) {
+      const response = await app.inject({ method: 'POST', url: '/api/v1/providers/configs', headers: as(orgB, 'admin'), payload: { providerId: 'openai-compatible', label: 'x', endpoint, statedRegion: 'eu' } });
+      expect(response.statusCode, endpoint).toBe(400);
+      expect(response.json().errors[0]).toMatchObject({ field: 'body.endpoint' });
+    }
+    // The same deployment (same master key) without the operator's opt-in.
+    const closedConfig: Config = { ...appConfig, providers: { privateEndpointCidrs: [] } };
+    const closed = await buildApp({ config: closedConfig, database, logger: createLogger(closedConfig, new LogCapture()), authenticators: [headerAuthenticator], llm: { retry: { maxAttempts: 1 } } });
+    await closed.ready();
+    const requestsBefore = server.requests.length;
+    try {
+      const probe = async (endpoint: string) => {
+        const created = await closed.inject({ method: 'POST', url: '/api/v1/providers/configs', headers: as(orgB, 'admin'), payload: { providerId: 'openai-compatible', label: `probe ${endpoint}`, endpoint, statedRegion: 'eu' } });
+        expect(created.statusCode, created.body).toBe(201);
+        const tested = await closed.inject({ method: 'POST', url: `/api/v1/providers/configs/${created.json().id}/test`, headers: as(orgB, 'admin'), payload: { model: 'llama3.1:8b' } });
+        await closed.inject({ method: 'DELETE', url: `/api/v1/providers/configs/${created.json().id}`, headers: as(orgB, 'admin') });
+        return tested.json();
+      };
+      const loopback = await probe(`${server.url}/v1`);
+      const metadata = await probe('http://169.254.169.254/v1');
+      const closedPort = await probe('http://127.0.0.1:1/v1');
+      // The same answer whatever is (or is not) there: /test is no port scanner.
+      for (const answer of [loopback, metadata, closedPort]) {
+        expect(answer).toMatchObject({ ok: false, error: { failure: 'unreachable', message: 'OpenAI-compatible server could not be reached' } });
+      }
+      expect(server.requests).toHaveLength(requestsBefore); // nothing reached the fake provider
+    } finally {
+      await closed.close();
+    }
+  });
+
   it('refuses a model that breaks the policy at selection, saying which switch and where; audited', async () => {
-    const openai = await createConfig(orgA, { providerId: 'openai', label: 'OpenAI', apiKey: secrets[1], endpoint: `${server.url}/v1` });
+    const openai = await createConfig(orgA, { providerId: 'openai', label: 'OpenAI', apiKey: secrets[1] });
     const mistral = (await app.inject({ method: 'GET', url: '/api/v1/providers/configs', headers: as(orgA, 'admin') })).json<{ configs: { id: string; providerId: string }[] }>().configs.find((c) => c.providerId === 'mistral');
     const check = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/v1/providers/model-selection/check', headers: as(orgA, 'editor'), payload });
 
@@ -171,6 +242,13 @@ describe('provider routes: catalogue, policy, configurations, model selection', 
     expect(refused.json().errors).toEqual([{ field: 'body.model', message: 'refused by the "eu_only" policy' }]);
     expect(audited.at(-1)).toMatchObject({ action: 'provider.model_selection', outcome: 'failure', details: { refusedBy: 'eu_only', providerId: 'openai' } });
 
+    // Mistral's configuration points at the fake server: not Mistral's own service, so its location is unknown.
+    const elsewhere = await check({ providerConfigId: mistral?.id, model: 'mistral-embed', kind: 'embedding' });
+    expect(elsewhere.statusCode).toBe(409);
+    expect(elsewhere.json().detail).toMatch(/its data location is not stated \(endpoint overridden to 127\.0\.0\.1/);
+    // The operator vouches for that host by making it Mistral's default URL in the catalogue.
+    const vouched = await app.inject({ method: 'PATCH', url: '/api/v1/platform/catalogue/mistral', headers: as(orgA, 'operator'), payload: { defaultBaseUrl: `${server.url}/v1` } });
+    expect(vouched.statusCode, vouched.body).toBe(200);
     const allowed = await check({ providerConfigId: mistral?.id, model: 'mistral-embed', kind: 'embedding' });
     expect(allowed.statusCode, allowed.body).toBe(200);
     expect(allowed.json()).toMatchObject({ allowed: true, placement: { region: 'eu' }, embeddingDimension: 1024 });

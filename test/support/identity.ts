@@ -2,8 +2,9 @@ import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { Secret } from 'otpauth';
 import type { Config } from '../../src/config/load.ts';
-import { loadMasterKey } from '../../src/crypto/master-key.ts';
-import { sealSecret } from '../../src/crypto/seal.ts';
+import { KeyRing } from '../../src/crypto/key-ring.ts';
+import { loadMasterKeys } from '../../src/crypto/master-key.ts';
+import { totpSecretAad } from '../../src/auth/mfa/totp.service.ts';
 import { hashToken } from '../../src/auth/tokens.ts';
 import type { AppDb } from '../../src/db/client.ts';
 import { emailOutbox, memberships, organizations, sessions, totpFactors, users } from '../../src/db/schema/index.ts';
@@ -59,11 +60,13 @@ export function signedInFrom(response: { cookies: { name: string; value: string 
   return { cookie, csrfToken, headers: { cookie, 'x-csrf-token': csrfToken }, body };
 }
 
-/** A confirmed TOTP factor for a user (sealed under the app's master key); returns its base32 secret. */
+/** A confirmed TOTP factor for a user (sealed by the key ring under the app's master key); returns its base32 secret. */
 export async function enrolTotpDirectly(db: AppDb, config: Config, userId: string): Promise<string> {
   const secret = new Secret({ size: 20 }).base32;
+  const ring = await KeyRing.open(db, loadMasterKeys(config));
+  const secretSealed = await ring.seal(secret, totpSecretAad(userId));
   await withUnscoped(db, (tx) =>
-    tx.insert(totpFactors).values({ userId, secretSealed: sealSecret(secret, loadMasterKey(config.masterKey)), confirmedAt: new Date() }).onConflictDoNothing(),
+    tx.insert(totpFactors).values({ userId, secretSealed, confirmedAt: new Date() }).onConflictDoNothing(),
   );
   return secret;
 }

@@ -18,13 +18,14 @@ import { answerWithSession, sessionStateSchema } from '../sessions/session.route
 import { rotateSession, type StartedSession } from '../sessions/session.service.ts';
 import { findUserByIdUnscoped } from '../users.repo.ts';
 import { consumeRecoveryCode, hasRecoveryCodes, issueRecoveryCodes } from './recovery-codes.ts';
+import type { KeyRing } from '../../crypto/key-ring.ts';
 import { beginTotpEnrolment, checkTotpCode } from './totp.service.ts';
 import { beginPasskeyAuthentication, beginPasskeyRegistration, finishPasskeyAuthentication, finishPasskeyRegistration } from './webauthn.service.ts';
 
 export interface MfaRouteDeps {
   config: Config;
   db: AppDb;
-  masterKey: Buffer;
+  keyRing: KeyRing;
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: AppError };
@@ -35,7 +36,7 @@ function sessionCaller(request: FastifyRequest): Principal & { userId: string; s
   return principal as Principal & { userId: string; sessionId: string };
 }
 
-export function registerMfaRoutes(app: FastifyInstance, { config, db, masterKey }: MfaRouteDeps): void {
+export function registerMfaRoutes(app: FastifyInstance, { config, db, keyRing }: MfaRouteDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const codeBody = z.object({ code: z.string().min(1).max(64) });
 
@@ -123,9 +124,10 @@ export function registerMfaRoutes(app: FastifyInstance, { config, db, masterKey 
     },
     async (request) => {
       const caller = sessionCaller(request);
+      await keyRing.ready(); // sealing may need a connection of its own: not inside the transaction
       const result = await withUnscoped(db, async (tx) => {
         const user = await findUserByIdUnscoped(tx, caller.userId);
-        return beginTotpEnrolment(tx, caller.userId, user!.email, masterKey);
+        return beginTotpEnrolment(tx, caller.userId, user!.email, keyRing);
       });
       if (result === 'already-enrolled') throw new AppError('conflict', 'TOTP is already enrolled');
       return result;
@@ -136,7 +138,7 @@ export function registerMfaRoutes(app: FastifyInstance, { config, db, masterKey 
     '/api/v1/auth/mfa/totp/confirm',
     { config: { permission: 'mfa:enrol' }, schema: { summary: 'Finish TOTP enrolment with a first code; the session id changes', tags: ['mfa'], body: codeBody, response: { 200: enrolledAnswer } } },
     async (request, reply) => {
-      const { session, recoveryCodes: codes } = await proveSecondFactor(request, 'mfa.totp.enrolled', (tx, caller) => checkTotpCode(tx, caller.userId, request.body.code, masterKey, { pending: true }), recoveryCodesIfFirst, true);
+      const { session, recoveryCodes: codes } = await proveSecondFactor(request, 'mfa.totp.enrolled', (tx, caller) => checkTotpCode(tx, caller.userId, request.body.code, keyRing, { pending: true }), recoveryCodesIfFirst, true);
       return { recoveryCodes: codes, session: await answerWithSession(db, reply, session) };
     },
   );
@@ -145,7 +147,7 @@ export function registerMfaRoutes(app: FastifyInstance, { config, db, masterKey 
     '/api/v1/auth/mfa/totp/verify',
     { config: { permission: 'mfa:verify' }, schema: { summary: 'Prove the TOTP factor (sign-in or step-up); the session id changes', tags: ['mfa'], body: codeBody, response: { 200: sessionStateSchema } } },
     async (request, reply) => {
-      const { session } = await proveSecondFactor(request, 'auth.mfa.verified', (tx, caller) => checkTotpCode(tx, caller.userId, request.body.code, masterKey, { pending: false }));
+      const { session } = await proveSecondFactor(request, 'auth.mfa.verified', (tx, caller) => checkTotpCode(tx, caller.userId, request.body.code, keyRing, { pending: false }));
       return answerWithSession(db, reply, session);
     },
   );

@@ -40,7 +40,7 @@ describe('second factors', () => {
     // Sealed at rest: the base32 secret is not in the row.
     const [factor] = await withUnscoped(database.db, (tx) => tx.select().from(totpFactors));
     expect(factor!.secretSealed).not.toContain(totp.secret.base32);
-    expect(factor!.secretSealed).toMatch(/^v1\./);
+    expect(factor!.secretSealed).toMatch(/^sv1\./);
 
     const wrong = await t.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp/confirm', headers: s.headers, payload: { code: '000000' === totp.generate() ? '111111' : '000000' } });
     expect(wrong.statusCode).toBe(401);

@@ -1,7 +1,7 @@
 import { bigint, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { users } from './identity.ts';
 
-/** A user's TOTP factor. The secret is sealed (AES-256-GCM under the master key). */
+/** A user's TOTP factor. The secret is sealed by the key ring (AAD totp_factor:<user id>:secret). */
 export const totpFactors = pgTable('totp_factors', {
   userId: uuid('user_id')
     .primaryKey()

@@ -7,7 +7,7 @@ import { OpenAiProtocolEmbeddings } from './openai-embeddings.ts';
 
 describe('embeddings over the OpenAI protocol', () => {
   let server: FakeProviderServer;
-  const client = () => new LlmClient({ firstTokenTimeoutMs: 2_000, retry: { baseDelayMs: 1, maxDelayMs: 2 } });
+  const client = () => new LlmClient({ firstTokenTimeoutMs: 2_000, retry: { baseDelayMs: 1, maxDelayMs: 2 }, privateEndpointCidrs: ['127.0.0.1/32'] });
 
   beforeEach(async () => {
     server = await FakeProviderServer.start();

@@ -5,6 +5,7 @@ import { assertModelAllowed, PolicyViolationError } from '../policy/data-policy.
 import { getDataPolicy } from '../policy/data-policy.repo.ts';
 import { recordTokenUsage } from '../provider-configs.repo.ts';
 import { resolveModel } from '../provider-configs.service.ts';
+import { policyRefusal } from '../model-access.service.ts';
 import type { ProvidersDeps } from '../providers-deps.ts';
 import type { EmbeddingProvider } from './embedding-provider.ts';
 import { OpenAiProtocolEmbeddings } from './openai-embeddings.ts';
@@ -19,7 +20,7 @@ export async function openOrganizationEmbeddings(
   tenant: TenantContext,
   selection: { providerConfigId: string; model: string },
 ): Promise<EmbeddingProvider> {
-  const resolved = await withTenant(deps.db, tenant, (tx) => resolveModel(deps, tx, tenant, { ...selection, kind: 'embedding' }, 'selection'));
+  const resolved = await withTenant(deps.db, tenant, (tx) => resolveModel(deps, tx, tenant, { ...selection, kind: 'embedding' }, 'selection', { existingSelection: true }));
   if (!resolved.embeddingDimension) throw new Error(`the dimension of ${selection.model} is unknown: add it to the catalogue`);
   const inner = new OpenAiProtocolEmbeddings(deps.llm, resolved.target, resolved.embeddingDimension);
   return {
@@ -46,7 +47,7 @@ export async function openOrganizationEmbeddings(
           return error;
         }
       });
-      if (refusal) throw refusal;
+      if (refusal) throw policyRefusal(refusal);
       const vectors = await inner.embed(texts, options);
       await withTenant(deps.db, tenant, (tx) =>
         recordTokenUsage(tx, tenant, {

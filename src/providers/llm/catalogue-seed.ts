@@ -146,3 +146,16 @@ export const catalogueSeed: SeedProvider[] = [
     models: [{ model: 'savoir-extractive', kind: 'chat', contextLengthTokens: 32_768 }],
   },
 ];
+
+/**
+ * The hosts each fixed-location provider serves its API from (its documented endpoints). A
+ * configuration's endpoint override on another host is not the provider's service: its data
+ * location is unknown, so the EU-only policy refuses it. The host of the provider's current
+ * `defaultBaseUrl` (which operators may edit) counts as known too.
+ */
+export const knownProviderHosts: Record<string, string[]> = {
+  scaleway: ['api.scaleway.ai'],
+  ovhcloud: ['oai.endpoints.kepler.ai.cloud.ovh.net'],
+  mistral: ['api.mistral.ai'],
+  openai: ['api.openai.com'],
+};

@@ -33,13 +33,14 @@ export async function listCatalogue(db: AppDb | AppTx, options: { includeRetired
   return providers.map((p) => ({ ...p, models: models.filter((m) => m.providerId === p.id) }));
 }
 
-export async function findCatalogueEntry(db: AppDb | AppTx, providerId: string): Promise<CatalogueEntry | undefined> {
+/** A provider and its models; retired models only with `includeRetired` (existing selections keep using them). */
+export async function findCatalogueEntry(db: AppDb | AppTx, providerId: string, options: { includeRetired?: boolean } = {}): Promise<CatalogueEntry | undefined> {
   const [provider] = await db.select().from(catalogueProviders).where(eq(catalogueProviders.id, providerId));
   if (!provider) return undefined;
   const models = await db
     .select()
     .from(catalogueModels)
-    .where(and(eq(catalogueModels.providerId, providerId), isNull(catalogueModels.retiredAt)));
+    .where(options.includeRetired ? eq(catalogueModels.providerId, providerId) : and(eq(catalogueModels.providerId, providerId), isNull(catalogueModels.retiredAt)));
   return { ...provider, models };
 }
 

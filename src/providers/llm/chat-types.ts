@@ -12,6 +12,13 @@ export interface ModelTarget {
   azure?: { endpoint: string; deployment: string; apiVersion: string };
 }
 
+/** What an answer says about the model that gave it: never the credentials. */
+export type AnsweringModel = Pick<ModelTarget, 'key' | 'providerId' | 'model' | 'label'>;
+
+export function answeringModelOf(target: ModelTarget): AnsweringModel {
+  return { key: target.key, providerId: target.providerId, model: target.model, label: target.label };
+}
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
@@ -43,4 +50,4 @@ export interface TokenCount {
 
 export type ChatEvent =
   | { type: 'delta'; text: string }
-  | { type: 'done'; usage: TokenCount; target: ModelTarget; usedFallback: boolean; finishReason: string | null };
+  | { type: 'done'; usage: TokenCount; target: AnsweringModel; usedFallback: boolean; finishReason: string | null };

@@ -47,6 +47,11 @@ export class CircuitBreaker {
     this.trialInFlight = false;
   }
 
+  /** The call ended without an outcome (the consumer went away): frees the trial slot. */
+  abandoned(): void {
+    this.trialInFlight = false;
+  }
+
   failed(error: ProviderError): void {
     if (!error.countsAsOutage) {
       this.trialInFlight = false;

@@ -24,7 +24,7 @@ describe('LLM client against real protocol peers', () => {
   let server: FakeProviderServer;
   let retries: RetryEvent[];
   const client = (options: LlmClientOptions = {}) =>
-    new LlmClient({ firstTokenTimeoutMs: 2_000, idleTimeoutMs: 2_000, retry: { baseDelayMs: 1, maxDelayMs: 5 }, onRetry: (e) => retries.push(e), ...options });
+    new LlmClient({ firstTokenTimeoutMs: 2_000, idleTimeoutMs: 2_000, retry: { baseDelayMs: 1, maxDelayMs: 5 }, onRetry: (e) => retries.push(e), privateEndpointCidrs: ['127.0.0.1/32'], ...options });
   const openai = (key = 'cfg-openai'): ModelTarget => ({ key, label: 'OpenAI', providerId: 'openai', protocol: 'openai', model: 'gpt-4o-mini', baseUrl: `${server.url}/v1`, apiKey: 'sk-test-123' });
 
   beforeEach(async () => {
@@ -47,6 +47,9 @@ describe('LLM client against real protocol peers', () => {
     }
     expect(deltas).toEqual(['Bon', 'jour', ' !']);
     expect(done).toMatchObject({ type: 'done', usage: { promptTokens: 12, completionTokens: 3, estimated: false }, finishReason: 'stop', usedFallback: false });
+    // The event names the model that answered, never its credentials (events travel to routes, logs, clients).
+    expect((done as Extract<ChatEvent, { type: 'done' }>).target).toEqual({ key: 'cfg-openai', providerId: 'openai', model: 'gpt-4o-mini', label: 'OpenAI' });
+    expect(JSON.stringify(done)).not.toContain('sk-test-123');
     const [sent] = server.requests;
     expect(sent?.headers.authorization).toBe('Bearer sk-test-123');
     expect(sent?.body).toMatchObject({ model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Bonjour ?' }] });
@@ -200,11 +203,79 @@ describe('LLM client against real protocol peers', () => {
     expect((await collect(breaking.streamChat(openai('cfg-other'), question))).text).toBe('fine');
   });
 
+  it('a half-open trial that succeeds closes the circuit even when the consumer stops at done; an abandoned trial frees the circuit', async () => {
+    const breaking = client({ retry: { maxAttempts: 1 }, circuitBreaker: { failureThreshold: 1, cooldownMs: 0 } });
+    // One outage opens the circuit; with no cooldown the next call is the half-open trial.
+    server.expect('POST', '/v1/chat/completions', reply.json(500, {}));
+    expect((await collect(breaking.streamChat(openai(), question))).error?.failure).toBe('unavailable');
+    // The trial succeeds; the consumer breaks out of the loop at `done` (as a chat route does).
+    server.expect('POST', '/v1/chat/completions', reply.sse(streamedAnswer(['ok'], [1, 1])));
+    for await (const event of breaking.streamChat(openai(), question)) {
+      if (event.type === 'done') break;
+    }
+    // Closed: two calls at once both reach the provider (a half-open circuit lets only one through).
+    server.expect('POST', '/v1/chat/completions', reply.sse(streamedAnswer(['a', 'b'], [1, 1])));
+    server.expect('POST', '/v1/chat/completions', reply.sse(streamedAnswer(['c'], [1, 1])));
+    const first = breaking.streamChat(openai(), question);
+    const second = breaking.streamChat(openai(), question);
+    expect(await first.next()).toMatchObject({ value: { type: 'delta', text: 'a' } });
+    expect((await collect(second)).text).toBe('c');
+    await first.return(undefined);
+
+    // Open it again, then abandon the trial after its first delta: the next call is let through.
+    server.expect('POST', '/v1/chat/completions', reply.json(500, {}));
+    expect((await collect(breaking.streamChat(openai(), question))).error?.failure).toBe('unavailable');
+    server.expect('POST', '/v1/chat/completions', reply.sse(streamedAnswer(['x', 'y'], [1, 1])));
+    const abandoned = breaking.streamChat(openai(), question);
+    expect(await abandoned.next()).toMatchObject({ value: { type: 'delta', text: 'x' } });
+    await abandoned.return(undefined);
+    server.expect('POST', '/v1/chat/completions', reply.sse(streamedAnswer(['again'], [1, 1])));
+    expect((await collect(breaking.streamChat(openai(), question))).text).toBe('again');
+  });
+
+  it('scrubs the key a failing provider echoes before the error reaches retries, logs or callers', async () => {
+    const target = openai();
+    const body = { error: { message: `upstream saw key ${target.apiKey} and Authorization: Bearer ${target.apiKey}` } };
+    server.expect('POST', '/v1/chat/completions', reply.json(500, body));
+    server.expect('POST', '/v1/chat/completions', reply.json(500, body));
+    const result = await collect(client({ retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } }).streamChat(target, question));
+    expect(result.error?.failure).toBe('unavailable');
+    expect(retries).toHaveLength(1);
+    for (const error of [result.error, retries[0]?.error]) {
+      expect(error?.message).toMatch(/upstream saw key \[redacted\]/);
+      expect(JSON.stringify({ message: error?.message, details: error?.details })).not.toContain('sk-test-123');
+    }
+    server.expect('POST', '/v1/chat/completions', reply.json(400, body));
+    const refused = (await client().complete(target, question).catch((e: unknown) => e)) as ProviderError;
+    expect(refused.message).not.toContain('sk-test-123');
+    expect(refused.details.providerMessage).not.toContain('sk-test-123');
+  });
+
+  it('refuses loopback and private endpoints unless the operator allows them, by address or by name, and follows no redirect', async () => {
+    const closed = client({ privateEndpointCidrs: [], retry: { maxAttempts: 1 } });
+    const byAddress = await closed.complete(openai(), question).catch((e: unknown) => e as ProviderError);
+    expect(byAddress).toMatchObject({ failure: 'unavailable' });
+    const byName = await closed.complete({ ...openai(), baseUrl: server.url.replace('127.0.0.1', 'localhost') + '/v1' }, question).catch((e: unknown) => e as ProviderError);
+    expect(byName).toMatchObject({ failure: 'unavailable' });
+    const metadata = await closed.complete({ ...openai(), baseUrl: 'http://[::ffff:169.254.169.254]/v1' }, question).catch((e: unknown) => e as ProviderError);
+    expect(metadata).toMatchObject({ failure: 'unavailable' });
+    expect(server.requests).toHaveLength(0);
+
+    // Allowed, but a redirect (towards a path the endpoint did not name) is not followed.
+    server.expect('POST', '/v1/chat/completions', reply.json(307, {}, { location: `${server.url}/inner/chat/completions` }));
+    const redirected = await client({ retry: { maxAttempts: 1 } }).complete(openai(), question).catch((e: unknown) => e as ProviderError);
+    expect(redirected).toBeInstanceOf(ProviderError);
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/chat/completions']);
+  });
+
   it('stops when the caller cancels', async () => {
     server.expect('POST', '/v1/chat/completions', reply.stall());
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const result = await collect(client().streamChat(openai(), { ...question, signal: controller.signal }));
+    // Cancel once the provider holds the request (a fixed delay races the request on a busy machine).
+    const watcher = setInterval(() => {
+      if (server.requests.length > 0) controller.abort();
+    }, 5);
+    const result = await collect(client().streamChat(openai(), { ...question, signal: controller.signal })).finally(() => clearInterval(watcher));
     expect(result.error?.failure).toBe('aborted');
     expect(retries).toHaveLength(0);
   });

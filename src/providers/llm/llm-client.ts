@@ -1,9 +1,10 @@
 import type OpenAI from 'openai';
-import type { ChatEvent, ChatRequest, ModelTarget, TokenCount } from './chat-types.ts';
+import { answeringModelOf, type ChatEvent, type ChatRequest, type ModelTarget, type TokenCount } from './chat-types.ts';
 import { CircuitBreakers, defaultCircuitBreakerOptions, type CircuitBreakerOptions } from './circuit-breaker.ts';
 import { streamExtractiveAnswer } from './local/extractive-answerer.ts';
 import { ProviderError, toProviderError } from './provider-error.ts';
 import { defaultRetryOptions, retryDecision, sleep, type RetryEvent, type RetryOptions } from './retry.ts';
+import { guardedFetch } from './endpoint-guard.ts';
 import { SdkClients } from './sdk-client.ts';
 
 export interface LlmClientOptions {
@@ -13,6 +14,8 @@ export interface LlmClientOptions {
   idleTimeoutMs?: number;
   retry?: Partial<RetryOptions>;
   circuitBreaker?: Partial<CircuitBreakerOptions>;
+  /** Private ranges provider endpoints may reach (SAVOIR_PROVIDER_PRIVATE_ENDPOINTS); public addresses only by default. */
+  privateEndpointCidrs?: readonly string[];
   /** Called before each retry (logging, tests). */
   onRetry?: (event: RetryEvent & { target: ModelTarget }) => void;
 }
@@ -30,13 +33,14 @@ export class LlmClient {
   readonly idleTimeoutMs: number;
   readonly retry: RetryOptions;
   private readonly breakers: CircuitBreakers;
-  private readonly sdk = new SdkClients();
+  private readonly sdk: SdkClients;
 
   constructor(private readonly options: LlmClientOptions = {}) {
     this.firstTokenTimeoutMs = options.firstTokenTimeoutMs ?? 30_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     this.retry = { ...defaultRetryOptions, ...options.retry };
     this.breakers = new CircuitBreakers({ ...defaultCircuitBreakerOptions, ...options.circuitBreaker });
+    this.sdk = new SdkClients(guardedFetch(options.privateEndpointCidrs ?? []));
   }
 
   sdkFor(target: ModelTarget): OpenAI {
@@ -49,7 +53,7 @@ export class LlmClient {
     try {
       yield* this.streamWithRetries(target, request, progress, false);
     } catch (error) {
-      const failure = toProviderError(error, target.label);
+      const failure = toProviderError(error, target.label, undefined, target.apiKey);
       if (!fallback || progress.emitted || failure.failure === 'aborted') throw failure;
       yield* this.streamWithRetries(fallback, request, progress, true);
     }
@@ -90,7 +94,7 @@ export class LlmClient {
         breaker.succeeded();
         return result;
       } catch (error) {
-        const failure = toProviderError(error, target.label, deadline.signal.reason);
+        const failure = toProviderError(error, target.label, deadline.signal.reason, target.apiKey);
         breaker.failed(failure);
         const delayMs = retryDecision(attempt, failure, this.retry);
         if (delayMs === undefined) throw failure;
@@ -113,12 +117,23 @@ export class LlmClient {
     const breaker = this.breakers.for(target.key);
     for (let attempt = 1; ; attempt++) {
       breaker.enter(target.label);
+      // Settled once the breaker heard the outcome; a consumer that stops early (at `done`, or
+      // mid-answer) never resumes this generator, so nothing may be left to do after a yield.
+      let settled = false;
       try {
-        yield* this.streamOnce(target, request, progress, usedFallback);
-        breaker.succeeded();
+        for await (const event of this.streamOnce(target, request, progress, usedFallback)) {
+          if (event.type === 'done') {
+            breaker.succeeded();
+            settled = true;
+          }
+          yield event;
+        }
+        if (!settled) breaker.succeeded();
+        settled = true;
         return;
       } catch (error) {
-        let failure = toProviderError(error, target.label);
+        settled = true;
+        let failure = toProviderError(error, target.label, undefined, target.apiKey);
         if (progress.emitted && failure.failure !== 'aborted') {
           failure = new ProviderError('interrupted', `${target.label} stopped in the middle of the answer (${failure.message}); the answer is incomplete`, failure.details);
         }
@@ -127,6 +142,10 @@ export class LlmClient {
         if (delayMs === undefined) throw failure;
         this.options.onRetry?.({ attempt, delayMs, error: failure, target });
         await sleep(delayMs, request.signal);
+      } finally {
+        // Abandoned by the consumer before the outcome: neither success nor outage, but a
+        // half-open trial must not hold the circuit forever.
+        if (!settled) breaker.abandoned();
       }
     }
   }
@@ -162,11 +181,11 @@ export class LlmClient {
         }
       }
       // The SDK ends the iteration quietly when aborted: our timeout or the caller's cancellation.
-      if (deadline.signal.aborted) throw toProviderError(deadline.signal.reason, target.label, deadline.signal.reason);
+      if (deadline.signal.aborted) throw toProviderError(deadline.signal.reason, target.label, deadline.signal.reason, target.apiKey);
       if (!finishReason) throw new ProviderError('unavailable', `${target.label} ended the stream without finishing the answer`);
-      yield { type: 'done', usage: usageOf(reported, request, text), target, usedFallback, finishReason };
+      yield { type: 'done', usage: usageOf(reported, request, text), target: answeringModelOf(target), usedFallback, finishReason };
     } catch (error) {
-      throw toProviderError(error, target.label, deadline.signal.reason);
+      throw toProviderError(error, target.label, deadline.signal.reason, target.apiKey);
     } finally {
       deadline.dispose();
     }

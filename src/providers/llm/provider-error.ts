@@ -39,10 +39,47 @@ export class ProviderError extends Error {
   }
 }
 
-/** Turns whatever the SDK or the network threw into a ProviderError; `label` names the provider for people. */
-export function toProviderError(error: unknown, label: string, abortReason?: unknown): ProviderError {
+/** Bearer tokens and sk-style keys, whoever they belong to. */
+const tokenPatterns = [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, /\bsk-[A-Za-z0-9_-]{8,}/g, /\b(api[-_]?key|token|key)=([^\s&"']{6,})/gi];
+
+/**
+ * Removes the call's own key and anything shaped like a token from a provider's text: providers
+ * quote the key they refused ("Incorrect API key provided: sk-..."), and that text is shown to
+ * people, logged and audited.
+ */
+export function scrubSecrets(text: string, apiKey?: string): string {
+  let scrubbed = text;
+  if (apiKey && apiKey.length >= 4) {
+    scrubbed = scrubbed.split(apiKey).join('[redacted]');
+    // Keys are also quoted partly (without their prefix, or cut): any 12-character run of the key.
+    if (apiKey.length > 16) {
+      for (let start = 0; start + 12 <= apiKey.length; start++) scrubbed = scrubbed.split(apiKey.slice(start, start + 12)).join('[redacted]');
+    }
+  }
+  scrubbed = scrubbed.replace(tokenPatterns[0] as RegExp, (_m, scheme: string) => `${scheme} [redacted]`);
+  scrubbed = scrubbed.replace(tokenPatterns[1] as RegExp, '[redacted]');
+  return scrubbed.replace(tokenPatterns[2] as RegExp, (_m, name: string) => `${name}=[redacted]`);
+}
+
+/** The same failure with its texts scrubbed of `apiKey` and token-like strings. */
+export function scrubbedProviderError(error: ProviderError, apiKey?: string): ProviderError {
+  const details = { ...error.details, ...(error.details.providerMessage ? { providerMessage: scrubSecrets(error.details.providerMessage, apiKey) } : {}) };
+  const scrubbed = new ProviderError(error.failure, scrubSecrets(error.message, apiKey), details);
+  if (!error.details.providerMessage) delete scrubbed.details.providerMessage;
+  return scrubbed;
+}
+
+/**
+ * Turns whatever the SDK or the network threw into a ProviderError; `label` names the provider
+ * for people; `apiKey` (the call's key) is scrubbed from every text taken from the provider.
+ */
+export function toProviderError(error: unknown, label: string, abortReason?: unknown, apiKey?: string): ProviderError {
   if (error instanceof ProviderError) return error;
   if (abortReason instanceof ProviderError) return abortReason;
+  return scrubbedProviderError(classify(error, label), apiKey);
+}
+
+function classify(error: unknown, label: string): ProviderError {
   if (error instanceof APIUserAbortError) return new ProviderError('aborted', `The call to ${label} was cancelled`);
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;

@@ -1,4 +1,5 @@
 import type { CatalogueEntry } from '../llm/catalogue.repo.ts';
+import { knownProviderHosts } from '../llm/catalogue-seed.ts';
 
 /** An organisation's data policy: where its data may go, and whether it may train models. */
 export interface DataPolicy {
@@ -39,6 +40,8 @@ export const azureEuRegions = new Set([
 ]);
 
 export interface PlacementConfig {
+  /** The configuration's endpoint override, if any. */
+  endpoint: string | null;
   region: string | null;
   statedRegion: string | null;
   statedDataLocation: string | null;
@@ -47,7 +50,15 @@ export interface PlacementConfig {
 /** The placement of `model` served through a configuration of `provider`. */
 export function placementOf(provider: CatalogueEntry, config: PlacementConfig, model: string, kind: 'chat' | 'embedding'): ModelPlacement {
   const base = { providerId: provider.id, providerName: provider.name, model, kind, trainsOnData: provider.trainsOnData, policyUrl: provider.policyUrl };
-  if (provider.region !== 'per-configuration') return { ...base, region: provider.region, dataLocation: provider.dataLocation };
+  if (provider.region !== 'per-configuration') {
+    // The catalogue's location is the provider's own service: an endpoint elsewhere (a proxy, another
+    // server) may process data anywhere, whatever the provider's name says.
+    const host = provider.defaultBaseUrl && config.endpoint ? hostOf(config.endpoint) : undefined;
+    if (host !== undefined && !isKnownHost(provider, host)) {
+      return { ...base, region: 'unknown', dataLocation: `endpoint overridden to ${host ?? 'an unreadable URL'}, not ${provider.name}'s own service` };
+    }
+    return { ...base, region: provider.region, dataLocation: provider.dataLocation };
+  }
   if (provider.protocol === 'azure-openai') {
     const region = config.region?.toLowerCase().replaceAll(' ', '') ?? '';
     if (!region) return { ...base, region: 'unknown', dataLocation: 'Azure region not stated' };
@@ -55,6 +66,22 @@ export function placementOf(provider: CatalogueEntry, config: PlacementConfig, m
   }
   const stated = config.statedRegion === 'eu' || config.statedRegion === 'non-eu' ? config.statedRegion : 'unknown';
   return { ...base, region: stated, dataLocation: config.statedDataLocation ?? (stated === 'unknown' ? 'not stated' : stated === 'eu' ? 'EU' : 'outside the EU') };
+}
+
+function hostOf(url: string): string | null {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+function isKnownHost(provider: CatalogueEntry, host: string | null): boolean {
+  if (!host) return false;
+  const known = new Set(knownProviderHosts[provider.id] ?? []);
+  const current = provider.defaultBaseUrl ? hostOf(provider.defaultBaseUrl) : null;
+  if (current) known.add(current);
+  return known.has(host);
 }
 
 export class PolicyViolationError extends Error {

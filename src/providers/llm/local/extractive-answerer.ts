@@ -1,4 +1,4 @@
-import type { ChatEvent, ChatRequest, ModelTarget, Passage } from '../chat-types.ts';
+import { answeringModelOf, type ChatEvent, type ChatRequest, type ModelTarget, type Passage } from '../chat-types.ts';
 import { detectLanguage, stopWords, type Language } from './language.ts';
 
 export interface ExtractiveAnswer {
@@ -76,7 +76,7 @@ export async function* streamExtractiveAnswer(target: ModelTarget, request: Chat
   yield {
     type: 'done',
     usage: { promptTokens: Math.ceil(promptChars / 4), completionTokens: Math.ceil(answer.text.length / 4), estimated: true },
-    target,
+    target: answeringModelOf(target),
     usedFallback: false,
     finishReason: 'stop',
   };
