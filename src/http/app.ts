@@ -8,7 +8,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config/load.ts';
-import type { KeyRing } from '../crypto/key-ring.ts';
+import { KeyRing } from '../crypto/key-ring.ts';
+import { loadMasterKeys } from '../crypto/master-key.ts';
 import type { Database } from '../db/client.ts';
 import { defaultAuthenticators, registerIdentityRoutes } from '../auth/identity.routes.ts';
 import { registerAuditRoutes } from '../audit/audit.routes.ts';

@@ -118,9 +118,24 @@ describe('route x role matrix', () => {
   const validBodies: Record<string, (ids: Record<string, string>) => unknown> = {
     'PATCH /api/v1/members/:membershipId': () => ({ role: 'editor' }),
     'POST /api/v1/invitations': () => ({ email: `invitee-${Math.random().toString(36).slice(2, 8)}@a.example`, role: 'member' }),
+    'POST /api/v1/data-sources/:id/documents': () => ({ documents: [{ key: 'matrix-note', content: 'A small note.' }] }),
     'POST /api/v1/api-keys': () => ({ name: 'matrix', permissions: ['members:read'], expiresAt: new Date(Date.now() + 86_400_000).toISOString() }),
   };
   const bodyFor = (route: DeclaredRoute, ids: Record<string, string>) => validBodies[`${route.method} ${route.url}`]?.(ids) ?? {};
+  /** Routes that take another content type than JSON: the whole body and its type. */
+  const multipartBoundary = 'savoir-matrix-boundary';
+  const rawBodies: Record<string, { payload: string; contentType: string }> = {
+    'POST /api/v1/data-sources/:id/uploads': {
+      contentType: `multipart/form-data; boundary=${multipartBoundary}`,
+      payload: `--${multipartBoundary}\r\nContent-Disposition: form-data; name="file"; filename="note.txt"\r\nContent-Type: text/plain\r\n\r\nA small note.\r\n--${multipartBoundary}--\r\n`,
+    },
+  };
+  const requestBody = (route: DeclaredRoute, ids: Record<string, string>, headers: Record<string, string>) => {
+    if (route.method === 'GET' || route.method === 'DELETE') return { headers };
+    const raw = rawBodies[`${route.method} ${route.url}`];
+    if (raw) return { headers: { ...headers, 'content-type': raw.contentType }, payload: raw.payload };
+    return { headers, payload: bodyFor(route, ids) as object };
+  };
 
   it('covers every protected route', () => {
     expect(protectedRoutes().length).toBeGreaterThan(25);
@@ -132,7 +147,7 @@ describe('route x role matrix', () => {
     for (const route of protectedRoutes()) {
       for (const caller of callers) {
         const ids = route.url.includes(':') ? await freshResourcesOfA() : {};
-        const response = await t.app.inject({ method: route.method as 'GET', url: fill(route.url, ids), headers: await freshSession(caller), ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { payload: bodyFor(route, ids) as object }) });
+        const response = await t.app.inject({ method: route.method as 'GET', url: fill(route.url, ids), ...requestBody(route, ids, await freshSession(caller)) });
         calls += 1;
         const allowed = roleHasPermission(caller.role, route.permission);
         const refused = response.statusCode === 403 || response.statusCode === 401;
