@@ -213,6 +213,14 @@ describe('knowledge API: sources, uploads, documents, search', () => {
     expect(Number(await count())).toBe(0);
     const again = await test.app.inject({ method: 'GET', url: `/api/v1/data-sources/${source.id}`, headers: owner() });
     expect(again.statusCode).toBe(404);
+    // Both the creation and the deletion are in the organisation's audit log, with the source's id.
+    const audited = await withUnscoped(database.db, (tx) =>
+      queryRows<{ action: string; organization_id: string }>(tx, sql`select action, organization_id from audit_events where target_id = ${source.id} order by sequence`),
+    );
+    expect(audited).toEqual([
+      { action: 'data_source.created', organization_id: orgA },
+      { action: 'data_source.deleted', organization_id: orgA },
+    ]);
   });
 
   it('pre-chunked JSON push keeps the client’s chunks, headings and pages', async () => {

@@ -1,3 +1,4 @@
+import { auditKnowledgeChange, type KnowledgeActor } from './knowledge-audit.ts';
 import { withTenant, type TenantContext } from '../db/tenancy.ts';
 import { AppError } from '../http/errors.ts';
 import { enqueueJob } from '../ops/jobs/jobs.repo.ts';
@@ -14,13 +15,19 @@ export const REEMBED_JOB = 'knowledge.reembed';
  * Chooses the organisation's embedding model. The current vectors keep serving while the new
  * model's are computed in the background; the switch happens in one transaction at the end.
  */
-export async function changeEmbeddingModel(deps: KnowledgeDeps, tenant: TenantContext, modelKey: string): Promise<{ job: Job | null; status: 'active' | 'building' }> {
+export async function changeEmbeddingModel(
+  deps: KnowledgeDeps,
+  tenant: TenantContext,
+  modelKey: string,
+  actor: KnowledgeActor,
+): Promise<{ job: Job | null; status: 'active' | 'building' }> {
   const provider = await deps.resolveEmbeddingProvider?.(tenant.organizationId, modelKey);
   if (!provider) throw new AppError('validation_failed', 'Unknown embedding model', { errors: [{ field: 'modelKey', message: 'no embedding model with this key is configured for the organisation' }] });
   return withTenant(deps.db, tenant, async (tx) => {
     const { active, building } = await currentEmbeddingIndexes(tx, tenant);
     if (active?.modelKey === modelKey && !building) return { job: null, status: 'active' as const };
     const index = await startBuildingIndex(tx, tenant, modelKey, provider.dimension);
+    await auditKnowledgeChange(tx, tenant, actor, { action: 'embedding_model.change_started', targetType: 'embedding_index', targetId: index.id, details: { modelKey, previous: active?.modelKey ?? null } });
     const { job } = await enqueueJob(tx, tenant.organizationId, { kind: REEMBED_JOB, payload: { modelKey }, idempotencyKey: `${index.id}:${index.createdAt.toISOString()}:${Date.now()}`, maxAttempts: 10 });
     return { job, status: 'building' as const };
   });

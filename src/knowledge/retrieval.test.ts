@@ -12,6 +12,10 @@ import type { KnowledgeDeps } from './knowledge-deps.ts';
 import { registerKnowledgeJobs } from './knowledge.module.ts';
 import { searchLexical } from './lexical.repo.ts';
 import { changeEmbeddingModel } from './reembed.job.ts';
+import type { KnowledgeActor } from './knowledge-audit.ts';
+
+/** An operator-less change, as a script would make it. */
+const testActor: KnowledgeActor = { actorType: 'system', actorId: null, ip: null, requestId: null };
 import { retrieve } from './retriever.ts';
 import { insertDataSource } from './sources.repo.ts';
 import { searchVectors } from './vectors.repo.ts';
@@ -136,7 +140,9 @@ describe('retrieval: BM25 in SQL, analysers, vectors, model change, resumable in
     const { tenant, sourceId } = await newOrganisation('vectors');
     await push(tenant, sourceId, Array.from({ length: 12 }, (_, i) => [`doc${i}`, `Topic ${i}`, `note ${i} about ${['apples', 'rivers', 'engines', 'violins'][i % 4]} and ${['taxes', 'birds', 'stars'][i % 3]}`] as [string, string, string]));
     await runner().drain();
-    const first = await changeEmbeddingModel(deps, tenant, 'hash-a');
+    const first = await changeEmbeddingModel(deps, tenant, 'hash-a', testActor);
+    const audited = await withTenant(database.db, tenant, (tx) => queryRows<{ action: string; details: { modelKey?: string } }>(tx, sql`select action, details from audit_events where action = 'embedding_model.change_started'`));
+    expect(audited.map((event) => event.details.modelKey)).toEqual(['hash-a']);
     expect(first.status).toBe('building');
     await runner().drain();
     const counts = async () =>
@@ -157,7 +163,7 @@ describe('retrieval: BM25 in SQL, analysers, vectors, model change, resumable in
     expect(hybrid[0]?.text).toMatch(/rivers and birds/);
 
     // Change of model: while the new index builds, the old one serves and new documents get both vectors.
-    const second = await changeEmbeddingModel(deps, tenant, 'hash-b');
+    const second = await changeEmbeddingModel(deps, tenant, 'hash-b', testActor);
     expect(second.status).toBe('building');
     await push(tenant, sourceId, [['late', 'Late', 'violins and stars at night']]);
     const ingestOnly = new JobRunner(database.db, { concurrency: 1, leaseMs: 60_000 });
@@ -179,13 +185,13 @@ describe('retrieval: BM25 in SQL, analysers, vectors, model change, resumable in
   it('a batch interrupted mid-way resumes without duplicate chunks: same counts as a clean run', async () => {
     const docs = Array.from({ length: 8 }, (_, i) => [`k${i}`, `Title ${i}`, `Paragraph one of document ${i}.\n\n${'Filler sentence about logistics. '.repeat(40 + i * 10)}`] as [string, string, string]);
     const clean = await newOrganisation('clean-run');
-    await changeEmbeddingModel(deps, clean.tenant, 'hash-a');
+    await changeEmbeddingModel(deps, clean.tenant, 'hash-a', testActor);
     await runner().drain();
     await push(clean.tenant, clean.sourceId, docs);
     await runner().drain();
 
     const crashed = await newOrganisation('crashed-run');
-    await changeEmbeddingModel(deps, crashed.tenant, 'hash-a');
+    await changeEmbeddingModel(deps, crashed.tenant, 'hash-a', testActor);
     await runner().drain();
     await push(crashed.tenant, crashed.sourceId, docs);
     // The worker dies in the middle of the fourth document: parsed and chunked, not committed.

@@ -5,6 +5,7 @@ import { principalOf } from '../http/route-access.ts';
 import type { KnowledgeDeps } from './knowledge-deps.ts';
 import { searchResultSchema } from './knowledge.presenters.ts';
 import { changeEmbeddingModel } from './reembed.job.ts';
+import { knowledgeActorOf } from './knowledge-audit.ts';
 import { retrieve } from './retriever.ts';
 
 export function registerSearchRoutes(app: FastifyInstance, deps: KnowledgeDeps): void {
@@ -47,7 +48,7 @@ export function registerSearchRoutes(app: FastifyInstance, deps: KnowledgeDeps):
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const result = await changeEmbeddingModel(deps, principal, request.body.modelKey);
+      const result = await changeEmbeddingModel(deps, principal, request.body.modelKey, knowledgeActorOf(request));
       return reply.status(202).send({ jobId: result.job?.id ?? null, status: result.status });
     },
   );

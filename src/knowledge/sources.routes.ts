@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { withTenant } from '../db/tenancy.ts';
+import { auditKnowledgeChange, knowledgeActorOf } from './knowledge-audit.ts';
 import { AppError } from '../http/errors.ts';
 import { principalOf } from '../http/route-access.ts';
 import { enqueueCrawl } from './crawler/crawl.job.ts';
@@ -52,6 +53,7 @@ export function registerSourceRoutes(app: FastifyInstance, deps: KnowledgeDeps):
       }
       const created = await withTenant(deps.db, principal, async (tx) => {
         const source = await insertDataSource(tx, principal, body);
+        if (source) await auditKnowledgeChange(tx, principal, knowledgeActorOf(request), { action: 'data_source.created', targetType: 'data_source', targetId: source.id, details: { name: source.name, kind: source.kind } });
         // A web source starts its first crawl at once; later crawls are scheduled by each crawl.
         if (source?.kind === 'web') await enqueueCrawl(tx, principal, source.id);
         return source;
@@ -77,7 +79,11 @@ export function registerSourceRoutes(app: FastifyInstance, deps: KnowledgeDeps):
     async (request) => {
       const principal = principalOf(request);
       try {
-        const updated = await withTenant(deps.db, principal, (tx) => updateDataSource(tx, principal, request.params.id, request.body));
+        const updated = await withTenant(deps.db, principal, async (tx) => {
+          const changed = await updateDataSource(tx, principal, request.params.id, request.body);
+          if (changed) await auditKnowledgeChange(tx, principal, knowledgeActorOf(request), { action: 'data_source.updated', targetType: 'data_source', targetId: changed.id, details: { fields: Object.keys(request.body) } });
+          return changed;
+        });
         if (!updated) throw new AppError('not_found', 'No such data source');
         return presentDataSource(updated);
       } catch (error) {
@@ -91,7 +97,11 @@ export function registerSourceRoutes(app: FastifyInstance, deps: KnowledgeDeps):
 
   r.delete('/api/v1/data-sources/:id', { config: { permission: 'sources:manage' }, schema: { summary: 'Delete a data source with its documents, chunks and vectors', tags, params: idParams, response: { 204: z.null() } } }, async (request, reply) => {
     const principal = principalOf(request);
-    const deleted = await withTenant(deps.db, principal, (tx) => deleteDataSource(tx, principal, request.params.id));
+    const deleted = await withTenant(deps.db, principal, async (tx) => {
+      const done = await deleteDataSource(tx, principal, request.params.id);
+      if (done) await auditKnowledgeChange(tx, principal, knowledgeActorOf(request), { action: 'data_source.deleted', targetType: 'data_source', targetId: request.params.id });
+      return done;
+    });
     if (!deleted) throw new AppError('not_found', 'No such data source');
     return reply.status(204).send(null);
   });
@@ -105,6 +115,7 @@ export function registerSourceRoutes(app: FastifyInstance, deps: KnowledgeDeps):
         const source = await findDataSource(tx, principal, request.params.id);
         if (!source) throw new AppError('not_found', 'No such data source');
         if (source.kind !== 'web') throw new AppError('conflict', 'Only web sources are synchronised; upload or push documents to a manual source');
+        await auditKnowledgeChange(tx, principal, knowledgeActorOf(request), { action: 'data_source.sync_requested', targetType: 'data_source', targetId: source.id });
         return (await enqueueCrawl(tx, principal, source.id)).job;
       });
       return reply.status(202).send({ jobId: job.id });
@@ -142,7 +153,11 @@ export function registerSourceRoutes(app: FastifyInstance, deps: KnowledgeDeps):
 
   r.delete('/api/v1/documents/:id', { config: { permission: 'sources:manage' }, schema: { summary: 'Delete a document with its chunks and vectors', tags, params: idParams, response: { 204: z.null() } } }, async (request, reply) => {
     const principal = principalOf(request);
-    const deleted = await withTenant(deps.db, principal, (tx) => deleteDocumentAndChunks(tx, principal, request.params.id));
+    const deleted = await withTenant(deps.db, principal, async (tx) => {
+      const done = await deleteDocumentAndChunks(tx, principal, request.params.id);
+      if (done) await auditKnowledgeChange(tx, principal, knowledgeActorOf(request), { action: 'document.deleted', targetType: 'document', targetId: request.params.id });
+      return done;
+    });
     if (!deleted) throw new AppError('not_found', 'No such document');
     return reply.status(204).send(null);
   });
