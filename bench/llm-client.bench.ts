@@ -32,8 +32,9 @@ await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve
 const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
 
 const direct = new OpenAI({ apiKey: 'bench', baseURL, maxRetries: 0 });
-const savoir = new LlmClient();
-const target: ModelTarget = { key: 'bench', label: 'bench', providerId: 'openai-compatible', protocol: 'openai', model: 'bench', baseUrl: baseURL, apiKey: 'bench' };
+// The peer listens on 127.0.0.1: allowed explicitly, as an operator would allow a self-hosted server.
+const savoir = new LlmClient({ privateEndpointCidrs: ['127.0.0.1/32'] });
+const target: ModelTarget = { key: 'bench', label: 'bench', providerId: 'openai-compatible', protocol: 'openai', model: 'bench', baseUrl: baseURL, apiKey: 'sk-bench-local-key' };
 const messages = [{ role: 'user' as const, content: 'Bonjour ?' }];
 
 async function directTtftMs(): Promise<number> {
