@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { organizations } from '../src/db/schema/index.ts';
 import { withUnscoped } from '../src/db/tenancy.ts';
 import { registerKnowledgeJobs } from '../src/knowledge/knowledge.module.ts';
+import { retrieveWithStatus } from '../src/knowledge/retriever.ts';
 import { JobRunner } from '../src/ops/jobs/runner.ts';
 import { organizationEmbeddingResolver } from '../src/providers/embeddings/organization-embeddings.ts';
 import { createProvidersDeps } from '../src/providers/providers-deps.ts';
@@ -36,6 +37,7 @@ describe('knowledge embedded through an organisation’s provider configuration'
   let server: FakeProviderServer;
   let runner: JobRunner;
   let orgId: string;
+  let providers: ReturnType<typeof createProvidersDeps>;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -46,7 +48,7 @@ describe('knowledge embedded through an organisation’s provider configuration'
     const config = testConfig({ SAVOIR_PROVIDER_PRIVATE_ENDPOINTS: '127.0.0.1/32' });
     ({ app } = await buildTestApp(database, { config, authenticators: [headerAuthenticator] }));
     await app.ready();
-    const providers = createProvidersDeps({ config, db: database.db, logger: { warn: () => undefined } });
+    providers = createProvidersDeps({ config, db: database.db, logger: { warn: () => undefined } });
     runner = new JobRunner(database.db, { concurrency: 1, leaseMs: 60_000 });
     registerKnowledgeJobs(runner, { db: database.db, maxFileBytes: config.knowledge.maxFileBytes, resolveEmbeddingProvider: organizationEmbeddingResolver(providers) });
   });
@@ -89,11 +91,26 @@ describe('knowledge embedded through an organisation’s provider configuration'
     server.expect('POST', '/v1/embeddings', embeddingsOf);
     const search = await app.inject({ method: 'POST', url: '/api/v1/search', headers: as(orgId, 'member'), payload: { query: 'parks summer night', topK: 2 } });
     expect(search.statusCode, search.body).toBe(200);
+    expect(search.json().vectorSearch).toBe('used');
     const [best] = search.json<{ results: { text: string; retrievers: string[] }[] }>().results;
     expect(best?.text).toContain('parks');
     expect(best?.retrievers).toEqual(['lexical', 'vector']);
     expect(server.unexpected).toEqual([]);
   });
+
+  it('answers with BM25 alone, and says so, when the embedding provider stalls', async () => {
+    server.expect('POST', '/v1/embeddings', reply.stall());
+    const { results, vectorSearch } = await retrieveWithStatus(
+      { db: database.db, maxFileBytes: 1024, resolveEmbeddingProvider: organizationEmbeddingResolver(providers), queryEmbeddingTimeoutMs: 300 },
+      { organizationId: orgId },
+      { query: 'bus timetable', topK: 3 },
+    );
+    expect(vectorSearch).toBe('unavailable');
+    expect(results[0]?.text).toContain('Bus lines');
+    expect(results[0]?.retrievers).toEqual(['lexical']);
+    // The test's own time limit (below the provider client's 30 s first-token timeout) is the proof
+    // that the search gave up at its deadline rather than waiting for the client to time out.
+  }, 20_000);
 
   it('refuses a model key that names no configuration of the organisation', async () => {
     const response = await app.inject({ method: 'PUT', url: '/api/v1/knowledge/embedding-model', headers: as(orgId, 'admin'), payload: { modelKey: '00000000-0000-4000-8000-000000000000/nomic-embed-text' } });

@@ -15,6 +15,8 @@ export interface KnowledgeDeps {
   /** Texts per embedding call. */
   embeddingBatchSize?: number;
   crawler?: { allowPrivateNetwork?: boolean; timeoutMs?: number };
+  /** How long a search waits for its query's embedding before answering with BM25 alone. */
+  queryEmbeddingTimeoutMs?: number;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;

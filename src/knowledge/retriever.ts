@@ -5,6 +5,7 @@ import { currentEmbeddingIndexes } from './embedding-indexes.repo.ts';
 import type { KnowledgeDeps } from './knowledge-deps.ts';
 import { searchLexical, type ScoredChunk, type SearchFilters } from './lexical.repo.ts';
 import { searchVectors } from './vectors.repo.ts';
+import { AppError } from '../http/errors.ts';
 
 export type RetrieverName = 'lexical' | 'vector';
 
@@ -39,6 +40,20 @@ const RRF_K = 60;
  * vector search; the two ranked lists are fused by reciprocal rank fusion.
  */
 export async function retrieve(deps: KnowledgeDeps, tenant: TenantContext, request: SearchRequest): Promise<SearchResult[]> {
+  return (await retrieveWithStatus(deps, tenant, request)).results;
+}
+
+/** Whether vectors took part: not configured, used, or unavailable (the provider failed or was too slow). */
+export type VectorSearchStatus = 'not_configured' | 'used' | 'unavailable';
+
+/** A search waits this long for the query's embedding before answering with BM25 alone. */
+export const DEFAULT_QUERY_EMBEDDING_TIMEOUT_MS = 5_000;
+
+export async function retrieveWithStatus(
+  deps: KnowledgeDeps,
+  tenant: TenantContext,
+  request: SearchRequest,
+): Promise<{ results: SearchResult[]; vectorSearch: VectorSearchStatus }> {
   const { lexical, active, candidates } = await withTenant(deps.db, tenant, async (tx) => {
     const serving = (await currentEmbeddingIndexes(tx, tenant)).active;
     // Fusion needs deeper lists than the answer; lexical alone needs exactly top-k (cheaper for BM25's pruning).
@@ -50,16 +65,42 @@ export async function retrieve(deps: KnowledgeDeps, tenant: TenantContext, reque
     };
   });
   let vector: ScoredChunk[] = [];
+  let vectorSearch: VectorSearchStatus = 'not_configured';
   if (active && deps.resolveEmbeddingProvider) {
-    const provider = await deps.resolveEmbeddingProvider(tenant.organizationId, active.modelKey);
-    if (provider) {
-      const [queryVector] = await provider.embed([request.query], { purpose: 'query' });
-      if (queryVector) vector = await withTenant(deps.db, tenant, (tx) => searchVectors(tx, tenant, active.modelKey, queryVector, { limit: candidates, filters: request.filters }));
-    }
+    const queryVector = await embedQueryWithin(deps, tenant, active.modelKey, request.query);
+    vectorSearch = queryVector ? 'used' : 'unavailable';
+    if (queryVector) vector = await withTenant(deps.db, tenant, (tx) => searchVectors(tx, tenant, active.modelKey, queryVector, { limit: candidates, filters: request.filters }));
   }
   const fused = vector.length === 0 ? lexicalOnly(lexical) : fuse({ lexical, vector });
   const kept = fused.filter((item) => request.minScore === undefined || item.score >= request.minScore).slice(0, request.topK);
-  return hydrate(deps, tenant, kept);
+  return { results: await hydrate(deps, tenant, kept), vectorSearch };
+}
+
+/**
+ * The query's embedding, or undefined when the provider fails or is slower than the deadline: a
+ * search still answers (BM25 alone, said so in its status) rather than wait on a stalled provider.
+ * A policy refusal is not an outage: it is raised, so the caller sees why.
+ */
+async function embedQueryWithin(deps: KnowledgeDeps, tenant: TenantContext, modelKey: string, query: string): Promise<number[] | undefined> {
+  const timeoutMs = deps.queryEmbeddingTimeoutMs ?? DEFAULT_QUERY_EMBEDDING_TIMEOUT_MS;
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new Error(`query embedding took longer than ${timeoutMs} ms`));
+      resolve(undefined);
+    }, timeoutMs);
+  });
+  try {
+    const embedding = (async () => {
+      const provider = await deps.resolveEmbeddingProvider?.(tenant.organizationId, modelKey);
+      const [vector] = (await provider?.embed([query], { purpose: 'query', signal: controller.signal })) ?? [];
+      return vector;
+    })();
+    return await Promise.race([embedding.catch((error: unknown) => (error instanceof AppError ? Promise.reject(error) : undefined)), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 interface Fused {

@@ -6,7 +6,7 @@ import type { KnowledgeDeps } from './knowledge-deps.ts';
 import { searchResultSchema } from './knowledge.presenters.ts';
 import { changeEmbeddingModel } from './reembed.job.ts';
 import { knowledgeActorOf } from './knowledge-audit.ts';
-import { retrieve } from './retriever.ts';
+import { retrieveWithStatus } from './retriever.ts';
 
 export function registerSearchRoutes(app: FastifyInstance, deps: KnowledgeDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -24,14 +24,18 @@ export function registerSearchRoutes(app: FastifyInstance, deps: KnowledgeDeps):
           documentIds: z.array(z.uuid()).max(1000).optional(),
           minScore: z.number().min(0).optional(),
         }),
-        response: { 200: z.object({ results: z.array(searchResultSchema) }) },
+        response: {
+          200: z.object({
+            results: z.array(searchResultSchema),
+            vectorSearch: z.enum(['not_configured', 'used', 'unavailable']).describe('unavailable: the embedding provider failed or was too slow; the results are BM25 alone'),
+          }),
+        },
       },
     },
     async (request) => {
       const principal = principalOf(request);
       const { query, topK, dataSourceIds, documentIds, minScore } = request.body;
-      const results = await retrieve(deps, principal, { query, topK, minScore, filters: { dataSourceIds, documentIds } });
-      return { results };
+      return retrieveWithStatus(deps, principal, { query, topK, minScore, filters: { dataSourceIds, documentIds } });
     },
   );
 
