@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ describe('production guardrails', () => {
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'savoir-guardrails-'));
     const keyFile = path.join(dir, 'master.key');
-    writeFileSync(keyFile, generateMasterKeyText());
+    writeFileSync(keyFile, generateMasterKeyText(), { mode: 0o600 });
     const issued = await writeCaIssuedCertificate();
     selfSigned = await writeSelfSignedCertificate();
     good = {
@@ -76,6 +76,13 @@ describe('production guardrails', () => {
     expect(refusalsWith({ SAVOIR_PUBLIC_URL: undefined })).toEqual([
       'production needs SAVOIR_PUBLIC_URL: redirects and e-mailed links would otherwise point at localhost',
     ]);
+  });
+
+  it('refuses a master key file other users can read', () => {
+    const looseKeyFile = `${good.SAVOIR_MASTER_KEY_FILE}.loose`;
+    writeFileSync(looseKeyFile, generateMasterKeyText(), { mode: 0o644 });
+    chmodSync(looseKeyFile, 0o644);
+    expect(refusalsWith({ SAVOIR_MASTER_KEY_FILE: looseKeyFile })).toEqual([`the master key file ${looseKeyFile} is readable by other users: chmod 600 it`]);
   });
 
   it('refuses demo data', () => {

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Config } from './load.ts';
 
 /** Marks a master key that Savoir generated for development; production refuses any key that carries it. */
@@ -25,6 +25,8 @@ export function productionRefusals(config: Config): Refusal[] {
     });
   } else if (readMasterKeyText(config.masterKey).startsWith(DEVELOPMENT_KEY_MARKER)) {
     refusals.push({ rule: 'master-key', message: 'the master key given is a development key; generate a production key with `savoir keys generate`' });
+  } else if (config.masterKey.source === 'file' && isReadableByOthers(config.masterKey.file)) {
+    refusals.push({ rule: 'master-key', message: `the master key file ${config.masterKey.file} is readable by other users: chmod 600 it` });
   }
   if (!config.raw.SAVOIR_PUBLIC_URL) {
     refusals.push({ rule: 'public-url', message: 'production needs SAVOIR_PUBLIC_URL: redirects and e-mailed links would otherwise point at localhost' });
@@ -72,6 +74,15 @@ function tlsRefusals(config: Config): Refusal[] {
 export function isSelfSigned(certificate: X509Certificate): boolean {
   // Issuer equal to subject and a signature made by its own key: nobody vouches for it.
   return certificate.issuer === certificate.subject && certificate.verify(certificate.publicKey);
+}
+
+function isReadableByOthers(file: string): boolean {
+  try {
+    // Group or world permissions on the file that protects every secret at rest.
+    return (statSync(file).mode & 0o077) !== 0;
+  } catch {
+    return false; // a missing file is reported by the key ring when it loads
+  }
 }
 
 function readMasterKeyText(key: Exclude<Config['masterKey'], { source: 'development' }>): string {
