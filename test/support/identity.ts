@@ -1,3 +1,6 @@
+import { afterAll, beforeAll } from 'vitest';
+import { buildTestApp, type TestApp } from './app.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
 import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { Secret } from 'otpauth';
@@ -98,4 +101,28 @@ export async function lastEmailTo(db: AppDb, to: string, template: string): Prom
 
 export function tokenFromLink(link: string): string {
   return link.slice(link.indexOf('#token=') + '#token='.length);
+}
+
+export interface OrganizationTestContext {
+  database: TestDatabase;
+  t: TestApp;
+  orgId: string;
+}
+
+/**
+ * For a test file: a fresh database, the real app and one organisation ("Acme"), closed after the
+ * file. `receive` is called once they exist (assign them to the file's variables).
+ */
+export function useOrganizationTestApp(receive: (context: OrganizationTestContext) => void): void {
+  let context: OrganizationTestContext | undefined;
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    const t = await buildTestApp(database);
+    context = { database, t, orgId: await createOrganization(database.db, 'Acme') };
+    receive(context);
+  });
+  afterAll(async () => {
+    await context?.t.app.close();
+    await context?.database.close();
+  });
 }

@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { createOrganization, createUser, markMfaVerified, signedInFrom, signIn, signInWithMfa } from '../../../test/support/identity.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestApp } from '../../../test/support/app.ts';
+import { type TestDatabase } from '../../../test/support/db.ts';
+import { createUser, markMfaVerified, signIn, signInWithMfa, signedInFrom, useOrganizationTestApp } from '../../../test/support/identity.ts';
 
 describe('own account', () => {
   let database: TestDatabase;
   let t: TestApp;
   let orgId: string;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
-    orgId = await createOrganization(database.db, 'Acme');
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
-  });
+  useOrganizationTestApp((context) => ({ database, t, orgId } = context));
 
   it('changes the password: current one required, policy applied, other sessions end', async () => {
     await createUser(database.db, { email: 'eve@example.org', organizationId: orgId, role: 'editor' });

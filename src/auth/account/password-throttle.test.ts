@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { createOrganization, createUser, lastEmailTo, signIn, tokenFromLink, TEST_PASSWORD } from '../../../test/support/identity.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestApp } from '../../../test/support/app.ts';
+import { type TestDatabase } from '../../../test/support/db.ts';
+import { TEST_PASSWORD, createUser, lastEmailTo, signIn, tokenFromLink, useOrganizationTestApp } from '../../../test/support/identity.ts';
 import { ACCOUNT_POLICY } from '../login/throttle.ts';
 
 /**
@@ -13,15 +13,7 @@ describe('password change and reset requests are throttled', () => {
   let t: TestApp;
   let orgId: string;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
-    orgId = await createOrganization(database.db, 'Acme');
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
-  });
+  useOrganizationTestApp((context) => ({ database, t, orgId } = context));
 
   it('wrong current passwords count against the sign-in throttle: then even the right one is refused, and sign-in too', async () => {
     await createUser(database.db, { email: 'oracle@example.org', organizationId: orgId, role: 'editor' });

@@ -1,9 +1,9 @@
 import { TOTP } from 'otpauth';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, testEngine, type TestDatabase } from '../../../test/support/db.ts';
-import { createOrganization, createUser, enrolTotpDirectly, signIn } from '../../../test/support/identity.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestApp } from '../../../test/support/app.ts';
+import { testEngine, type TestDatabase } from '../../../test/support/db.ts';
+import { createUser, enrolTotpDirectly, signIn, useOrganizationTestApp } from '../../../test/support/identity.ts';
 import { auditEvents } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
 import { ACCOUNT_POLICY } from './throttle.ts';
@@ -18,15 +18,7 @@ describe.runIf(testEngine() === 'postgres')('throttling under concurrent guesses
   let t: TestApp;
   let orgId: string;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
-    orgId = await createOrganization(database.db, 'Acme');
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
-  });
+  useOrganizationTestApp((context) => ({ database, t, orgId } = context));
 
   const reasons = async (action: string) => {
     const rows = await withUnscoped(database.db, (tx) => tx.select().from(auditEvents).where(eq(auditEvents.action, action)));

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { createOrganization, createUser, enrolTotpDirectly, markMfaVerified, sessionCookieOf, signIn, signedInFrom } from '../../../test/support/identity.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestApp } from '../../../test/support/app.ts';
+import { type TestDatabase } from '../../../test/support/db.ts';
+import { createUser, enrolTotpDirectly, markMfaVerified, sessionCookieOf, signIn, signedInFrom, useOrganizationTestApp } from '../../../test/support/identity.ts';
 import { SoftAuthenticator } from '../../../test/support/soft-authenticator.ts';
 import { sessions } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
@@ -19,15 +19,7 @@ describe('adding a second factor when one exists', () => {
   let orgId: string;
   const authenticator = { register: (options: { challenge: string }) => new SoftAuthenticator('localhost', 'https://localhost:8443').register(options) };
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
-    orgId = await createOrganization(database.db, 'Acme');
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
-  });
+  useOrganizationTestApp((context) => ({ database, t, orgId } = context));
 
   it('a session with a stale step-up cannot add a passkey, then create an API key or remove the existing factor', async () => {
     const userId = await createUser(database.db, { email: 'stale@example.org', organizationId: orgId, role: 'admin' });

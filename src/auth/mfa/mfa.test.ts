@@ -1,8 +1,8 @@
 import { TOTP, URI } from 'otpauth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { createOrganization, createUser, enrolTotpDirectly, signedInFrom, signIn, type SignedIn } from '../../../test/support/identity.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type TestApp } from '../../../test/support/app.ts';
+import { type TestDatabase } from '../../../test/support/db.ts';
+import { createUser, enrolTotpDirectly, signIn, signedInFrom, type SignedIn, useOrganizationTestApp } from '../../../test/support/identity.ts';
 import { SoftAuthenticator } from '../../../test/support/soft-authenticator.ts';
 import { recoveryCodes, totpFactors } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
@@ -12,15 +12,7 @@ describe('second factors', () => {
   let t: TestApp;
   let orgId: string;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
-    orgId = await createOrganization(database.db, 'Acme');
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
-  });
+  useOrganizationTestApp((context) => ({ database, t, orgId } = context));
 
   const someJob = '/api/v1/jobs/00000000-0000-4000-8000-000000000000';
 
