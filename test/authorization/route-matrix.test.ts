@@ -6,7 +6,7 @@ import { startSession } from '../../src/auth/sessions/session.service.ts';
 import { apiKeys, invitations, jobs, memberships, supportGrants } from '../../src/db/schema/index.ts';
 import { withUnscoped } from '../../src/db/tenancy.ts';
 import { declaredRoutes, installRouteAccess, type DeclaredRoute } from '../../src/http/route-access.ts';
-import { buildTestApp, type TestApp } from '../support/app.ts';
+import { buildTestApp, type TestApp, useTestApp } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { createOrganization, createUser, enrolTotpDirectly } from '../support/identity.ts';
 import { newApiKey } from '../../src/auth/api-keys/api-key-format.ts';
@@ -15,16 +15,10 @@ import { hashToken } from '../../src/auth/tokens.ts';
 type Caller = { name: string; role: Role; userId: string; organizationId: string | null };
 
 describe('every route declares its access', () => {
-  let database: TestDatabase;
   let t: TestApp;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
+  useTestApp(async (context) => {
+    ({ t } = context);
     await t.app.ready();
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
   });
 
   it('every registered route has exactly one of a matrix permission or public', () => {

@@ -1,13 +1,13 @@
 import type { InjectOptions } from 'fastify';
 import { TOTP, URI } from 'otpauth';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.ts';
 import { JobRunner } from '../../src/ops/jobs/runner.ts';
 import { createEmailTransport } from '../../src/providers/email/create-transport.ts';
 import { registerEmailJobs } from '../../src/providers/email/deliver.ts';
-import { buildTestApp, type TestApp } from '../support/app.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { type TestApp, useTestApp } from '../support/app.ts';
+import { type TestDatabase } from '../support/db.ts';
 import { createOrganization, createUser, lastEmailTo, sessionCookieOf, signedInFrom, tokenFromLink } from '../support/identity.ts';
 
 /**
@@ -22,9 +22,8 @@ describe('no secret in clear in logs, API answers or the database', () => {
   const answers: string[] = [];
   const secrets: Record<string, string> = {};
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
+  useTestApp(async (context) => {
+    ({ database, t } = context);
     const orgId = await createOrganization(database.db, 'Acme');
     secrets.password = 'Unique-clear-password-8f3a1c';
     await createUser(database.db, { email: 'alice@example.org', organizationId: orgId, role: 'admin', password: secrets.password });
@@ -67,10 +66,6 @@ describe('no secret in clear in logs, API answers or the database', () => {
     const runner = new JobRunner(database.db, { concurrency: 1, leaseMs: 60_000 });
     registerEmailJobs(runner, { db: database.db, transport: createEmailTransport(t.config.mail), from: { address: t.config.mail.from, name: t.config.mail.fromName } });
     await runner.drain();
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
   });
 
   async function databaseText(): Promise<string> {

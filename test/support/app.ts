@@ -1,3 +1,5 @@
+import { afterAll, beforeAll } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './db.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,4 +41,21 @@ export async function buildTestApp(database: Database, options: { authenticators
   const logs = new LogCapture();
   const app = await buildApp({ config, database, logger: createLogger(config, logs), authenticators: options.authenticators });
   return { app, config, logs };
+}
+
+/**
+ * For a test file: a fresh database and the real app, closed after the file. `receive` gets them
+ * once they exist (assign them to the file's variables, then add what the file needs).
+ */
+export function useTestApp(receive: (context: { database: TestDatabase; t: TestApp }) => unknown): void {
+  let context: { database: TestDatabase; t: TestApp } | undefined;
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    context = { database, t: await buildTestApp(database) };
+    await receive(context);
+  });
+  afterAll(async () => {
+    await context?.t.app.close();
+    await context?.database.close();
+  });
 }

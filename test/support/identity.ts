@@ -1,6 +1,5 @@
-import { afterAll, beforeAll } from 'vitest';
-import { buildTestApp, type TestApp } from './app.ts';
-import { createTestDatabase, type TestDatabase } from './db.ts';
+import { useTestApp, type TestApp } from './app.ts';
+import type { TestDatabase } from './db.ts';
 import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { Secret } from 'otpauth';
@@ -114,15 +113,5 @@ export interface OrganizationTestContext {
  * file. `receive` is called once they exist (assign them to the file's variables).
  */
 export function useOrganizationTestApp(receive: (context: OrganizationTestContext) => void): void {
-  let context: OrganizationTestContext | undefined;
-  beforeAll(async () => {
-    const database = await createTestDatabase();
-    const t = await buildTestApp(database);
-    context = { database, t, orgId: await createOrganization(database.db, 'Acme') };
-    receive(context);
-  });
-  afterAll(async () => {
-    await context?.t.app.close();
-    await context?.database.close();
-  });
+  useTestApp(async ({ database, t }) => receive({ database, t, orgId: await createOrganization(database.db, 'Acme') }));
 }

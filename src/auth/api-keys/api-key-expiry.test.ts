@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useTestApp } from '../../../test/support/app.ts';
+import { type TestDatabase } from '../../../test/support/db.ts';
 import { createOrganization, createUser, signInWithMfa, type SignedIn } from '../../../test/support/identity.ts';
 
 /** Review finding: API keys could live for ever. An expiry is now required, at most a year away. */
@@ -10,16 +10,11 @@ describe('API key expiry', () => {
   let owner: SignedIn;
   const day = 86_400_000;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
+  useTestApp(async (context) => {
+    ({ database, t } = context);
     const orgId = await createOrganization(database.db, 'Acme');
     const ownerId = await createUser(database.db, { email: 'owner@example.org', organizationId: orgId, role: 'owner' });
     owner = await signInWithMfa(t.app, database.db, t.config, ownerId, 'owner@example.org');
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
   });
 
   const create = (expiresAt?: string) => t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: owner.headers, payload: { name: 'k', permissions: ['members:read'], ...(expiresAt ? { expiresAt } : {}) } });

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useTestApp } from '../../../test/support/app.ts';
+import { type TestDatabase } from '../../../test/support/db.ts';
 import { createOrganization, createUser, markMfaVerified, signInWithMfa, type SignedIn } from '../../../test/support/identity.ts';
 
 /**
@@ -16,19 +16,14 @@ describe('inviting an administrator', () => {
 
   const invite = (headers: Record<string, string>, email: string, role: string) => t.app.inject({ method: 'POST', url: '/api/v1/invitations', headers, payload: { email, role } });
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
+  useTestApp(async (context) => {
+    ({ database, t } = context);
     orgId = await createOrganization(database.db, 'Acme');
     const ownerId = await createUser(database.db, { email: 'owner@example.org', organizationId: orgId, role: 'owner' });
     owner = await signInWithMfa(t.app, database.db, t.config, ownerId, 'owner@example.org');
     const created = await t.app.inject({ method: 'POST', url: '/api/v1/api-keys', headers: owner.headers, payload: { name: 'hr sync', permissions: ['members:invite'], expiresAt: new Date(Date.now() + 86_400_000).toISOString() } });
     expect(created.statusCode).toBe(201);
     key = created.json().key as string;
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
   });
 
   it('an API key cannot invite an admin or an owner, only lesser roles', async () => {

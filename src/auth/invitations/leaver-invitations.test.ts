@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useTestApp } from '../../../test/support/app.ts';
+import { type TestDatabase } from '../../../test/support/db.ts';
 import { createOrganization, createUser, lastEmailTo, signInWithMfa, tokenFromLink, TEST_PASSWORD, type SignedIn } from '../../../test/support/identity.ts';
 import { invitations, memberships, users } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
@@ -32,18 +32,13 @@ describe('invitations sent by a leaver', () => {
     return { userId, invitationId: invited.json().id as string };
   }
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
+  useTestApp(async (context) => {
+    ({ database, t } = context);
     orgId = await createOrganization(database.db, 'Acme');
     const ownerId = await createUser(database.db, { email: 'owner@example.org', organizationId: orgId, role: 'owner' });
     owner = await signInWithMfa(t.app, database.db, t.config, ownerId, 'owner@example.org');
     const operatorId = await createUser(database.db, { email: 'ops@savoir.example', operator: true });
     operator = await signInWithMfa(t.app, database.db, t.config, operatorId, 'ops@savoir.example');
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
   });
 
   it('removal revokes the leaver’s pending invitations in the same change', async () => {

@@ -1,8 +1,8 @@
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { eq, inArray } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestDatabase } from '../../../test/support/db.ts';
+import { type TestApp, useTestApp } from '../../../test/support/app.ts';
 import { createOrganization, createUser, sessionCookieOf, signedInFrom, signIn, TEST_PASSWORD } from '../../../test/support/identity.ts';
 import { auditEvents, loginThrottle, memberships, sessions, users } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
@@ -14,15 +14,10 @@ describe('password sign-in', () => {
   let t: TestApp;
   let orgId: string;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
+  useTestApp(async (context) => {
+    ({ database, t } = context);
     orgId = await createOrganization(database.db, 'Acme');
     await createUser(database.db, { email: 'Ada@Example.org', organizationId: orgId, role: 'editor' });
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
   });
 
   it('signs in (e-mail case-insensitive), sets a __Host- cookie, and stores only the token hash', async () => {

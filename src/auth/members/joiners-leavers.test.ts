@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
+import { describe, expect, it } from 'vitest';
+import { buildTestApp, type TestApp, useTestApp } from '../../../test/support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
 import { createOrganization, createUser, lastEmailTo, markMfaVerified, signIn, signInWithMfa, signedInFrom, tokenFromLink, TEST_PASSWORD, type SignedIn } from '../../../test/support/identity.ts';
 import { apiKeys, auditEvents, memberships } from '../../db/schema/index.ts';
@@ -31,18 +31,13 @@ describe('joiners and leavers', () => {
   const me = (s: SignedIn) => t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: s.cookie } });
   const withKey = (key: string, url = '/api/v1/members') => t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
+  useTestApp(async (context) => {
+    ({ database, t } = context);
     orgId = await createOrganization(database.db, 'Acme');
     const ownerId = await createUser(database.db, { email: 'owner@example.org', organizationId: orgId, role: 'owner' });
     owner = await signInWithMfa(t.app, database.db, t.config, ownerId, 'owner@example.org');
     operatorId = await createUser(database.db, { email: 'ops@savoir.example', operator: true });
     operator = await signInWithMfa(t.app, database.db, t.config, operatorId, 'ops@savoir.example');
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
   });
 
   it('invites by e-mail; the invitee sets an acceptable password, once; revoked invitations fail', async () => {

@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, testEngine, type TestDatabase } from '../../../test/support/db.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useTestApp } from '../../../test/support/app.ts';
+import { testEngine, type TestDatabase } from '../../../test/support/db.ts';
 import { createOrganization, createUser, signInWithMfa } from '../../../test/support/identity.ts';
 import { queryRows } from '../../db/client.ts';
 import { memberships } from '../../db/schema/index.ts';
@@ -16,14 +16,7 @@ describe.runIf(testEngine() === 'postgres')('the last owner under concurrent cha
   let database: TestDatabase;
   let t: TestApp;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
-  });
+  useTestApp((context) => ({ database, t } = context));
 
   const owners = async (orgId: string) => withUnscoped(database.db, (tx) => tx.select().from(memberships).where(and(eq(memberships.organizationId, orgId), eq(memberships.role, 'owner'))));
 

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useTestApp } from '../../../test/support/app.ts';
+import { type TestDatabase } from '../../../test/support/db.ts';
 import { createOrganization, createUser, enrolTotpDirectly, signIn, signInWithMfa, type SignedIn } from '../../../test/support/identity.ts';
 import { memberships, totpFactors } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
@@ -23,17 +23,12 @@ describe('MFA reset stays inside the organisation', () => {
   const reset = async (userId: string) => t.app.inject({ method: 'POST', url: `/api/v1/members/${await membershipIn(orgA, userId)}/mfa-reset`, headers: adminOfA.headers });
   const factorsOf = async (userId: string) => (await withUnscoped(database.db, (tx) => tx.select().from(totpFactors).where(eq(totpFactors.userId, userId)))).length;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
+  useTestApp(async (context) => {
+    ({ database, t } = context);
     orgA = await createOrganization(database.db, 'Alpha');
     orgB = await createOrganization(database.db, 'Beta');
     const adminId = await createUser(database.db, { email: 'admin@alpha.example', organizationId: orgA, role: 'admin' });
     adminOfA = await signInWithMfa(t.app, database.db, t.config, adminId, 'admin@alpha.example');
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
   });
 
   it('refuses when the person administers another organisation, and changes nothing', async () => {

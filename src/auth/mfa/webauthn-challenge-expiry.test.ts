@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type TestApp, useTestApp } from '../../../test/support/app.ts';
+import { type TestDatabase } from '../../../test/support/db.ts';
 import { createOrganization, createUser, signIn } from '../../../test/support/identity.ts';
 import { SoftAuthenticator } from '../../../test/support/soft-authenticator.ts';
 import { WEBAUTHN_CHALLENGE_TTL_MS } from './webauthn.service.ts';
@@ -11,17 +11,12 @@ describe('WebAuthn challenges expire', () => {
   let t: TestApp;
   let orgId: string;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
+  useTestApp(async (context) => {
+    ({ database, t } = context);
     orgId = await createOrganization(database.db, 'Acme');
   });
   afterEach(() => {
     vi.useRealTimers();
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
   });
 
   async function registerAfter(email: string, delayMs: number) {

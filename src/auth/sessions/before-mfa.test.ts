@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useTestApp } from '../../../test/support/app.ts';
+import { type TestDatabase } from '../../../test/support/db.ts';
 import { createOrganization, createUser, markMfaVerified, signIn, signInWithMfa } from '../../../test/support/identity.ts';
 
 /**
@@ -14,15 +14,10 @@ describe('a session before its second factor is proven', () => {
   let orgId: string;
   let otherOrgId: string;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
+  useTestApp(async (context) => {
+    ({ database, t } = context);
     orgId = await createOrganization(database.db, 'Acme');
     otherOrgId = await createOrganization(database.db, 'Other');
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
   });
 
   it('cannot list or revoke sessions, switch organisation or list factors; can see a minimal /me and sign out', async () => {

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestApp, useTestApp } from '../../../test/support/app.ts';
+import { type TestDatabase } from '../../../test/support/db.ts';
 import { createOrganization, createUser, markMfaVerified, signInWithMfa, signedInFrom } from '../../../test/support/identity.ts';
 import { auditEvents } from '../../db/schema/index.ts';
 import { withUnscoped } from '../../db/tenancy.ts';
@@ -15,14 +15,7 @@ describe('support access is recorded before the handler runs', () => {
   let database: TestDatabase;
   let t: TestApp;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    t = await buildTestApp(database);
-  });
-  afterAll(async () => {
-    await t.app.close();
-    await database.close();
-  });
+  useTestApp((context) => ({ database, t } = context));
 
   it('each request under a grant has a started record, earlier in the chain than the outcome', async () => {
     const orgId = await createOrganization(database.db, 'Acme');
