@@ -3,15 +3,11 @@ import { queryRows, type AppTx } from '../db/client.ts';
 import { chunkEmbeddings, chunks, documents } from '../db/schema/index.ts';
 import type { TenantContext } from '../db/tenancy.ts';
 import { foldAccents, type Analyzer } from './analysis/text-analysis.ts';
+import type { Chunk } from './chunker.ts';
 import { addToSourceCounters } from './sources.repo.ts';
 
-export interface ChunkToIndex {
-  ordinal: number;
-  text: string;
-  headingPath: string[];
-  pageStart: number | null;
-  pageEnd: number | null;
-  tokenCount: number;
+/** A chunk as the chunker made it, with what indexing adds. */
+export interface ChunkToIndex extends Chunk {
   language: string;
   analyzer: Analyzer;
   /** What the lexical index sees: title and headings before the text, so they count as terms. */

@@ -5,7 +5,7 @@ import { withUnscoped } from '../db/tenancy.ts';
 import { AppError } from '../http/errors.ts';
 import { anyPrincipalOf } from '../http/route-access.ts';
 import { actorOf } from './http-support.ts';
-import { listCatalogue, retireCatalogueModel, updateCatalogueProvider, upsertCatalogueModel, type CatalogueEntry } from './llm/catalogue.repo.ts';
+import { findCatalogueEntry, listCatalogue, retireCatalogueModel, updateCatalogueProvider, upsertCatalogueModel, type CatalogueEntry } from './llm/catalogue.repo.ts';
 import type { ProvidersDeps } from './providers-deps.ts';
 
 const modelSchema = z.object({
@@ -104,7 +104,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, deps: ProvidersDep
         const updated = await updateCatalogueProvider(tx, providerId, request.body);
         if (!updated) throw new AppError('not_found', 'No such provider in the catalogue');
         await deps.audit(tx, { organizationId: null, ...actor, action: 'catalogue.provider_updated', targetType: 'catalogue_provider', targetId: providerId, outcome: 'success', details: { changed: request.body } });
-        return (await listCatalogue(tx, { includeRetired: true })).find((p) => p.id === providerId) as CatalogueEntry;
+        return (await findCatalogueEntry(tx, providerId, { includeRetired: true })) as CatalogueEntry;
       });
       return present(entry);
     },
@@ -134,11 +134,10 @@ export function registerCatalogueRoutes(app: FastifyInstance, deps: ProvidersDep
       const actor = actorOf(anyPrincipalOf(request));
       const { providerId } = request.params;
       const entry = await withUnscoped(deps.db, async (tx) => {
-        const exists = (await listCatalogue(tx)).some((p) => p.id === providerId);
-        if (!exists) throw new AppError('not_found', 'No such provider in the catalogue');
+        if (!(await findCatalogueEntry(tx, providerId))) throw new AppError('not_found', 'No such provider in the catalogue');
         await upsertCatalogueModel(tx, { providerId, ...request.body, embeddingDimension: request.body.embeddingDimension ?? null });
         await deps.audit(tx, { organizationId: null, ...actor, action: 'catalogue.model_upserted', targetType: 'catalogue_provider', targetId: providerId, outcome: 'success', details: { ...request.body } });
-        return (await listCatalogue(tx, { includeRetired: true })).find((p) => p.id === providerId) as CatalogueEntry;
+        return (await findCatalogueEntry(tx, providerId, { includeRetired: true })) as CatalogueEntry;
       });
       return present(entry);
     },

@@ -40,7 +40,8 @@ export async function findCatalogueEntry(db: AppDb | AppTx, providerId: string, 
   const models = await db
     .select()
     .from(catalogueModels)
-    .where(options.includeRetired ? eq(catalogueModels.providerId, providerId) : and(eq(catalogueModels.providerId, providerId), isNull(catalogueModels.retiredAt)));
+    .where(options.includeRetired ? eq(catalogueModels.providerId, providerId) : and(eq(catalogueModels.providerId, providerId), isNull(catalogueModels.retiredAt)))
+    .orderBy(asc(catalogueModels.kind), asc(catalogueModels.model));
   return { ...provider, models };
 }
 
