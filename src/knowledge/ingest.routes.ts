@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AppError } from '../http/errors.ts';
 import { principalOf } from '../http/route-access.ts';
 import { submitDocuments, type SubmittedFile } from './ingest.service.ts';
+import { knowledgeActorOf } from './knowledge-audit.ts';
 import type { KnowledgeDeps } from './knowledge-deps.ts';
 import { submissionViewSchema } from './knowledge.presenters.ts';
 import { PRECHUNKED_FORMAT, prechunkedChunkSchema } from './prechunked.ts';
@@ -47,7 +48,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: KnowledgeDeps):
         bytes: doc.chunks ? Buffer.from(JSON.stringify({ chunks: doc.chunks })) : Buffer.from(doc.content ?? '', 'utf8'),
         metadata: { ...(doc.metadata ?? {}), ...(doc.chunks ? { format: PRECHUNKED_FORMAT } : {}) },
       }));
-      const result = await submitDocuments(deps, principal, request.params.id, files);
+      const result = await submitDocuments(deps, principal, request.params.id, files, knowledgeActorOf(request));
       return reply.status(202).send({ jobId: result.job?.id ?? null, documents: result.documents });
     },
   );
@@ -77,7 +78,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: KnowledgeDeps):
           files.push({ key: part.filename || `upload-${files.length + 1}`, title: part.filename || undefined, bytes, truncated: part.file.truncated });
         }
         if (files.length === 0) throw new AppError('validation_failed', 'No file in the upload', { errors: [{ field: 'file', message: 'attach at least one file' }] });
-        const result = await submitDocuments(deps, principal, request.params.id, files);
+        const result = await submitDocuments(deps, principal, request.params.id, files, knowledgeActorOf(request));
         return reply.status(202).send({ jobId: result.job?.id ?? null, documents: result.documents });
       },
     );

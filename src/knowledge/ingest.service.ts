@@ -1,3 +1,4 @@
+import { auditKnowledgeChange, type KnowledgeActor } from './knowledge-audit.ts';
 import { createHash } from 'node:crypto';
 import type { Job } from '../db/schema/index.ts';
 import { withTenant, type TenantContext } from '../db/tenancy.ts';
@@ -29,7 +30,14 @@ export interface SubmissionResult {
  * transaction: either the batch is recorded and will be processed, or nothing happened.
  * A file over the size limit is recorded as a failed document with the reason.
  */
-export async function submitDocuments(deps: KnowledgeDeps, tenant: TenantContext, dataSourceId: string, files: SubmittedFile[]): Promise<SubmissionResult> {
+export async function submitDocuments(
+  deps: KnowledgeDeps,
+  tenant: TenantContext,
+  dataSourceId: string,
+  files: SubmittedFile[],
+  /** Who submitted, when a person or key did (uploads, pushes): the submission is audited. */
+  actor?: KnowledgeActor,
+): Promise<SubmissionResult> {
   return withTenant(deps.db, tenant, async (tx) => {
     const source = await findDataSource(tx, tenant, dataSourceId);
     if (!source) throw new AppError('not_found', 'No such data source');
@@ -56,6 +64,14 @@ export async function submitDocuments(deps: KnowledgeDeps, tenant: TenantContext
         toProcess.push({ id: document.id, version: document.version });
       }
       documents.push({ id: document.id, key: file.key, status, changed, version: document.version, failureReason });
+    }
+    if (actor) {
+      await auditKnowledgeChange(tx, tenant, actor, {
+        action: 'documents.submitted',
+        targetType: 'data_source',
+        targetId: dataSourceId,
+        details: { files: files.length, changed: documents.filter((d) => d.changed).length, keys: documents.slice(0, 50).map((d) => d.key) },
+      });
     }
     if (toProcess.length === 0) return { job: null, documents };
     const idempotencyKey = createHash('sha256').update(toProcess.map((d) => `${d.id}@${d.version}`).join(',')).digest('hex');

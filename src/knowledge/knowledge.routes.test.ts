@@ -219,6 +219,7 @@ describe('knowledge API: sources, uploads, documents, search', () => {
     );
     expect(audited).toEqual([
       { action: 'data_source.created', organization_id: orgA },
+      { action: 'documents.submitted', organization_id: orgA },
       { action: 'data_source.deleted', organization_id: orgA },
     ]);
   });
